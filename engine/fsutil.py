@@ -1,0 +1,93 @@
+"""Safe file-system helpers: atomic writes and names that cannot escape their folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from engine.errors import StudioError
+
+_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+
+
+def safe_name(name: str, *, what: str = "name") -> str:
+    """Return ``name`` as a single safe path component, or raise StudioError if nothing usable is left."""
+    cleaned = unicodedata.normalize("NFC", name).strip()
+    cleaned = _UNSAFE.sub("-", cleaned).strip(".-_")
+    cleaned = cleaned[:80]
+    if not cleaned:
+        raise StudioError(
+            f"The {what} {name!r} has no usable characters.",
+            "Use letters, digits, '-', '_' or '.', for example 'my-voice'.",
+        )
+    return cleaned
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry to disk (best effort; some file systems refuse)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(target: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def atomic_write_bytes(target: Path | str, data: bytes) -> None:
+    """Write bytes to ``target`` atomically (temp file in the same folder, fsync, rename)."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(target: Path | str, text: str) -> None:
+    """Write UTF-8 text to ``target`` atomically."""
+    atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def atomic_write_json(target: Path | str, obj: Any) -> None:
+    """Write ``obj`` as pretty UTF-8 JSON to ``target`` atomically."""
+    atomic_write_text(target, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: Path | str) -> Any:
+    """Read a JSON file, turning a corrupt file into a StudioError that names it."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise StudioError(
+            f"Could not read {path}: {exc}",
+            "The file may be damaged; move it aside and try again.",
+        ) from exc

@@ -1,0 +1,1 @@
+"""Text frontend: normalisation, G2P and the GPT-SoVITS v2 phoneme table."""

@@ -1,0 +1,71 @@
+"""The ``timbre`` command: the app with no arguments, headless jobs as subcommands.
+
+Each subcommand lives in its own module under ``tui/commands/`` exposing
+``register(subparsers)`` (adds its parser and sets ``func``) so that this file stays small and
+heavy imports happen only when that subcommand runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# subcommand modules, imported lazily: each defines register(subparsers) -> None
+COMMAND_MODULES: tuple[str, ...] = (
+    "tui.commands.record",
+    "tui.commands.devices",
+    "tui.commands.check",
+    "tui.commands.importing",
+    "tui.commands.phonemes",
+    "tui.commands.models",
+    "tui.commands.say",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="timbre",
+        description="Clone your own voice from the terminal. With no subcommand, the app starts.",
+    )
+    parser.add_argument(
+        "--home", help="studio folder holding recordings/ and voices/ (default: $TIMBRE_HOME or .)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``timbre`` console script."""
+    from engine.errors import TimbreError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from tui.launch import run_app
+
+            return run_app(home=args.home)
+        return int(args.func(args) or 0)
+    except TimbreError as exc:
+        print(f"timbre: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"  hint: {exc.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("timbre: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

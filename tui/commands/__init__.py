@@ -1,0 +1,1 @@
+"""Subcommands of the ``timbre`` CLI, one module each (see tui/cli.py)."""
