@@ -1,0 +1,200 @@
+"""Quality analysis + noise reduction of 60 s of 48 kHz speech, and import + slicing of a 30-minute file.
+
+Baselines measured in the same run:
+- analysis/denoise: noisereduce's default call (non-stationary, on the whole 48 kHz file), which is
+  what a pipeline without a room-tone profile or a 32 kHz target would run. Ours: every quality
+  check on the 48 kHz take, then the clean step (32 kHz, high-pass, stationary gate with a room
+  tone, trim, normalise). Target: ≤ 2 s for 60 s (≥ 30× real time) on 2 cores.
+- import: ``soundfile.read`` of the whole 30-minute file into memory (no slicing at all). Ours:
+  the streaming importer (envelope pass, cut plan, second pass writing WAV takes into a session).
+Peak memory is Python-tracked allocations (tracemalloc; numpy reports its buffers there).
+Test speech comes from espeak-ng and sox (machine-recipes §4); the bench fails if they are missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+TEXT = (
+    "The north wind and the sun were disputing which was the stronger, when a traveler came along "
+    "wrapped in a warm cloak. They agreed that the one who first succeeded in making the traveler "
+    "take his cloak off should be considered stronger than the other. Then the north wind blew as "
+    "hard as he could, but the more he blew the more closely did the traveler fold his cloak around "
+    "him; and at last the north wind gave up the attempt. Then the sun shined out warmly, and "
+    "immediately the traveler took off his cloak. And so the north wind was obliged to confess that "
+    "the sun was the stronger of the two. When the sunlight strikes raindrops in the air, they act "
+    "as a prism and form a rainbow. The rainbow is a division of white light into many beautiful "
+    "colors."
+)
+
+
+def _sh(*cmd: str) -> None:
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def _measure(fn) -> tuple[float, float, object]:
+    """(seconds, peak MiB tracked, result) of one call."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return seconds, peak, result
+
+
+def bench_analysis(folder: Path) -> None:
+    from engine.audio.denoise import DenoiseSettings, clean_file, load_noise_profile
+    from engine.audio.io import read_audio
+    from engine.audio.quality import analyse_samples
+
+    raw = folder / "para.wav"
+    take = folder / "take48.wav"
+    room = folder / "room.wav"
+    _sh("espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), TEXT)
+    _sh(
+        "sox",
+        str(raw),
+        "-r",
+        "48000",
+        "-b",
+        "16",
+        str(folder / "speech48.wav"),
+        "trim",
+        "0",
+        "60",
+        "gain",
+        "-3",
+    )
+    _sh(
+        "sox",
+        "-R",
+        "-n",
+        "-r",
+        "48000",
+        "-c",
+        "1",
+        "-b",
+        "16",
+        str(folder / "noise.wav"),
+        "synth",
+        "60",
+        "whitenoise",
+        "vol",
+        "0.006",
+    )
+    _sh("sox", "-m", str(folder / "speech48.wav"), str(folder / "noise.wav"), str(take))
+    _sh(
+        "sox",
+        "-R",
+        "-n",
+        "-r",
+        "48000",
+        "-c",
+        "1",
+        "-b",
+        "16",
+        str(room),
+        "synth",
+        "3",
+        "whitenoise",
+        "vol",
+        "0.006",
+    )
+    audio = read_audio(take)
+    print(f"input: {audio.seconds:.1f} s at {audio.samplerate} Hz (speech + white noise)")
+
+    import noisereduce  # warm the import so neither side pays it
+
+    noisereduce.reduce_noise(y=audio.samples[:48000], sr=48000)
+
+    def baseline():
+        return noisereduce.reduce_noise(y=audio.samples, sr=audio.samplerate)
+
+    def ours():
+        report = analyse_samples(audio.samples, audio.samplerate, info=audio.info)
+        noise = load_noise_profile(room)
+        result = clean_file(take, folder / "clean.wav", noise, DenoiseSettings())
+        return report, result
+
+    base_s = min(_measure(baseline)[0] for _ in range(2))
+    runs = [_measure(ours) for _ in range(2)]
+    ours_s = min(r[0] for r in runs)
+    report, result = runs[0][2]
+    print(
+        f"quality report: {report.verdict}, SNR {report.get('snr').figure}, denoise {result.info.mode} "
+        f"prop_decrease {result.info.prop_decrease:.2f}"
+    )
+    print(f"baseline noisereduce default (48 kHz, non-stationary): {base_s:.2f} s")
+    print(
+        f"ours analysis + clean:                               {ours_s:.2f} s "
+        f"({audio.seconds / ours_s:.0f}x real time; {ours_s / base_s:.2f}x the baseline's time; "
+        f"target <= 2 s: {'met' if ours_s <= 2.0 else 'MISSED'})"
+    )
+
+
+def bench_import(folder: Path) -> None:
+    from engine.audio.importer import import_files
+    from engine.session import Session
+    from engine.studio import Studio
+
+    long = folder / "long.wav"
+    raw = folder / "para.wav"
+    seconds = sf.info(str(raw)).duration
+    repeats = int(np.ceil(1800 / seconds))
+    _sh(
+        "sox", str(raw), "-r", "44100", "-b", "16", str(long), "repeat", str(repeats - 1), "trim", "0", "1800"
+    )
+    info = sf.info(str(long))
+    print(
+        f"input: {info.duration / 60:.1f} min at {info.samplerate} Hz, {long.stat().st_size / 2**20:.0f} MiB"
+    )
+
+    def baseline():
+        x, _ = sf.read(str(long), dtype="float32")
+        return x.size
+
+    studio = Studio(folder / "studio").ensure()
+
+    def ours():
+        session = Session.create(studio, "en", [], device=None, samplerate=0, script_name="imported")
+        return import_files(session, [long])
+
+    base_s, base_mem, _ = _measure(baseline)
+    ours_s, ours_mem, result = _measure(ours)
+    lengths = [t for f in result.files for t in [f.seconds / max(1, len(f.take_ids))]]
+    print(f"baseline sf.read whole file: {base_s:.2f} s, peak {base_mem:.0f} MiB")
+    print(
+        f"ours import + slicing:       {ours_s:.2f} s, peak {ours_mem:.0f} MiB "
+        f"({ours_s / base_s:.1f}x the time, {ours_mem / max(base_mem, 1e-9):.2f}x the memory; "
+        f"{info.duration / ours_s:.0f}x real time)"
+    )
+    print(
+        f"takes: {len(result.take_ids)}, mean {lengths[0] if lengths else 0:.1f} s, "
+        f"{result.seconds:.0f} s kept"
+    )
+
+
+def main() -> None:
+    """Run both measurements in a temporary folder."""
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            raise RuntimeError(f"{tool} is needed for the quality benchmark")
+    with tempfile.TemporaryDirectory(prefix="timbre-bench-quality-") as tmp:
+        folder = Path(tmp)
+        print("-- analysis + noise reduction, 60 s of 48 kHz speech")
+        bench_analysis(folder)
+        print("-- import + slicing, a 30-minute file")
+        bench_import(folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""SoVITS v2 decode speed on CPU with V2-sized random weights: real-time factor against in-run baselines."""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+
+import torch
+
+SECONDS = 5.0
+TOKENS = int(SECONDS * 25)  # 25 Hz semantic tokens -> 1280 samples each
+PHONES = 40
+REPEATS = 3
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _best_of(fn, repeats: int = REPEATS) -> tuple[float, float]:
+    """(median, min) seconds of `repeats` timed calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times)
+
+
+def _random_v2(device: torch.device):
+    from engine.models.sovits import V2, SynthesizerTrn
+
+    torch.manual_seed(0)
+    model = SynthesizerTrn(V2)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(".post.weight") or name.endswith(".post.bias"):
+                p.normal_(0, 0.01)  # the flow's zero-initialised layers would make it an identity
+        codebook = model.quantizer.vq.layers[0]._codebook
+        codebook.embed.normal_()
+    model.remove_weight_norm()
+    return model.eval().to(device)
+
+
+def main() -> None:
+    """Print decode RTF, baselines and peak memory."""
+    from engine.models.spec import spectrogram
+
+    device = torch.device("cpu")
+    threads = torch.get_num_threads()
+    rss_start = _peak_rss_mib()
+    model = _random_v2(device)
+    gen = torch.Generator().manual_seed(1)
+    codes = torch.randint(0, 1024, (1, 1, TOKENS), generator=gen)
+    text = torch.randint(0, 732, (1, PHONES), generator=gen)
+    ref_wav = torch.randn(1, int(32000 * SECONDS), generator=gen) * 0.1
+    refer = spectrogram(ref_wav)
+    ge = model.reference_embedding(refer).detach()
+    audio_s = TOKENS * 1280 / 32000
+
+    with torch.inference_mode():
+        dec_med, dec_min = _best_of(lambda: model.decode(codes, text, ge=ge, generator=torch.Generator()))
+        ref_med, _ = _best_of(lambda: model.reference_embedding(refer))
+        stft_med, _ = _best_of(lambda: spectrogram(ref_wav), repeats=10)
+        a = torch.randn(1024, 1024)
+        b = torch.randn(1024, 1024)
+        mm_med, _ = _best_of(lambda: a @ b, repeats=10)
+    gflops = 2 * 1024**3 / mm_med / 1e9
+    rss_peak = _peak_rss_mib()
+
+    print(f"device: cpu, torch threads {threads}, torch {torch.__version__}")
+    print(
+        f"audio: {audio_s:.2f} s ({TOKENS} tokens, {PHONES} phones), V2 random weights, weight norm removed"
+    )
+    print(
+        f"decode: median {dec_med * 1000:.0f} ms, min {dec_min * 1000:.0f} ms -> RTF {dec_med / audio_s:.3f}"
+    )
+    print(f"reference embedding (5 s ref, computed once per voice): {ref_med * 1000:.1f} ms")
+    print(
+        f"baseline 1: STFT of the same audio: {stft_med * 1000:.2f} ms (decode = {dec_med / stft_med:.0f}x)"
+    )
+    print(f"baseline 2: 1024^3 fp32 matmul: {mm_med * 1000:.2f} ms ({gflops:.1f} GFLOP/s)")
+    print(f"  decode = {dec_med / mm_med:.0f} matmuls = {dec_med * gflops:.1f} GFLOP at that rate")
+    print(f"peak RSS: {rss_peak:.0f} MiB (process start {rss_start:.0f} MiB)")
+    if torch.cuda.is_available():
+        _gpu(model.cpu(), codes, text, refer, audio_s)
+
+
+def _gpu(model, codes, text, refer, audio_s: float) -> None:
+    """Same decode on the GPU in fp32 and fp16."""
+    dev = torch.device("cuda")
+    model = model.to(dev)
+    codes, text, refer = codes.to(dev), text.to(dev), refer.to(dev)
+    for dtype in (torch.float32, torch.float16):
+        m = model.to(dtype)
+        ge = m.reference_embedding(refer.to(dtype)).detach()
+        torch.cuda.reset_peak_memory_stats()
+
+        def run(m=m, ge=ge):
+            m.decode(codes, text, ge=ge)
+            torch.cuda.synchronize()
+
+        with torch.inference_mode():
+            med, _ = _best_of(run, repeats=10)
+        peak = torch.cuda.max_memory_allocated() / 2**20
+        print(f"cuda {dtype}: decode {med * 1000:.1f} ms -> RTF {med / audio_s:.4f}, peak {peak:.0f} MiB")

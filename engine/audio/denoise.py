@@ -1,0 +1,251 @@
+"""Noise reduction and the 'clean' copies the model trains on (``clean/NNNN.wav``, 32 kHz mono).
+
+noisereduce (spectral gating) runs in stationary mode with the session's room tone as the noise
+profile, or non-stationary when there is no room tone (notes/tui-audio.md §6). Its ``prop_decrease``
+is how far the gate lowers noise: the mask never drops below 1 − prop_decrease, so 0.7 can remove
+at most 10.5 dB. ``strength`` (default 0.7) is therefore a minimum: a noisier take gets the
+reduction it needs to bring its noise 30 dB under the speech, capped at 0.95 (26 dB):
+prop = clip(1 − 10^(−(30 − SNR)/20), strength, 0.95). Takes already above 30 dB SNR are not
+touched. The raw take is always kept.
+
+noisereduce imports torch, so it is imported inside the function that uses it, never at module level.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.audio import analysis
+from engine.audio.io import MODEL_RATE, read_audio, write_wav
+from engine.errors import AudioError
+
+if TYPE_CHECKING:
+    from engine.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class RecordingInProgress(AudioError):
+    """Cleaning was asked for while a take of the same session is being recorded."""
+
+    default_hint = "Stop the recording first, then prepare the session again."
+
+
+@dataclass(frozen=True)
+class DenoiseSettings:
+    """How hard to clean and how to shape the output."""
+
+    strength: float = 0.7  # minimum prop_decrease of noisereduce (0 = off, 1 = full gate)
+    max_strength: float = 0.95
+    skip_above_db: float = 30.0  # takes cleaner than this are left as they are
+    target_snr_db: float = 30.0
+    peak: float = 0.95  # output peak (GPT-SoVITS data prep half-normalises to 0.95, spec §6.1)
+    edge_silence_s: float = 0.2  # silence kept before and after the speech
+    highpass_hz: float = 40.0  # removes DC offset and rumble
+
+
+@dataclass(frozen=True)
+class DenoiseInfo:
+    """What was done to one take."""
+
+    mode: str  # "stationary", "non-stationary" or "skipped"
+    snr_before_db: float
+    prop_decrease: float
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """One written clean take."""
+
+    source: Path
+    path: Path
+    seconds: float
+    info: DenoiseInfo
+
+
+def strength_for(snr_db: float, settings: DenoiseSettings) -> float:
+    """prop_decrease that brings the noise ``target_snr_db`` under the speech, within the settings' limits."""
+    need = settings.target_snr_db - snr_db
+    prop = 1.0 - 10.0 ** (-need / 20.0) if need > 0 else 0.0
+    return float(min(settings.max_strength, max(settings.strength, prop)))
+
+
+def highpass(x: np.ndarray, sr: int, cutoff_hz: float) -> np.ndarray:
+    """Zero-phase 2nd-order Butterworth high-pass (also removes any DC offset)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    if x.size < 64 or cutoff_hz <= 0:
+        return (x - x.mean()).astype(np.float32)
+    sos = butter(2, cutoff_hz, btype="highpass", fs=sr, output="sos")
+    return sosfiltfilt(sos, x - x.mean()).astype(np.float32)
+
+
+def reduce_noise(
+    x: np.ndarray, sr: int, noise: np.ndarray | None = None, settings: DenoiseSettings | None = None
+) -> tuple[np.ndarray, DenoiseInfo]:
+    """Denoise mono float audio; ``noise`` (room tone at the same rate) selects stationary mode."""
+    settings = settings or DenoiseSettings()
+    x = np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(-1))  # 1-D: never (frames, channels)
+    snr = analysis.snr_db(x, sr)
+    if snr >= settings.skip_above_db or x.size < sr // 10:
+        return x, DenoiseInfo("skipped", snr, 0.0)
+    prop = strength_for(snr, settings)
+    import noisereduce  # heavy (imports torch): only here
+
+    if noise is not None and noise.size >= sr // 4:
+        y_noise = np.ascontiguousarray(np.asarray(noise, dtype=np.float32).reshape(-1))
+        out = noisereduce.reduce_noise(
+            y=x, sr=sr, stationary=True, y_noise=y_noise, prop_decrease=prop, n_jobs=1
+        )
+        mode = "stationary"
+    else:
+        out = noisereduce.reduce_noise(y=x, sr=sr, stationary=False, prop_decrease=prop, n_jobs=1)
+        mode = "non-stationary"
+    return np.asarray(out, dtype=np.float32).reshape(-1)[: x.size], DenoiseInfo(mode, snr, prop)
+
+
+def trim_edges(x: np.ndarray, sr: int, keep_s: float) -> np.ndarray:
+    """Cut leading/trailing silence down to ``keep_s`` seconds (never cuts into speech)."""
+    vad = analysis.energy_vad(x, sr)
+    idx = np.flatnonzero(vad.speech)
+    if idx.size == 0:
+        return x
+    n = int(round(sr * vad.frame_s))
+    keep = int(round(sr * keep_s))
+    start = max(0, idx[0] * n - keep)
+    stop = min(len(x), (idx[-1] + 1) * n + keep)
+    return x[start:stop]
+
+
+def normalise_peak(x: np.ndarray, peak: float) -> np.ndarray:
+    """Scale so the largest sample is ``peak`` (silence is left alone)."""
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    return (x * (peak / top)).astype(np.float32) if top > 1e-6 else x.astype(np.float32)
+
+
+def load_noise_profile(path: Path | None, rate: int = MODEL_RATE) -> np.ndarray | None:
+    """Room tone as mono float at ``rate``, high-passed like the takes; None if missing or unreadable."""
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        audio = read_audio(path, samplerate=rate)
+    except AudioError as exc:
+        log.warning("room tone unusable (%s); using non-stationary noise reduction", exc.message)
+        return None
+    return highpass(audio.samples, rate, DenoiseSettings.highpass_hz)
+
+
+def clean_file(
+    src: Path, dst: Path, noise: np.ndarray | None = None, settings: DenoiseSettings | None = None
+) -> CleanResult:
+    """Raw take → 32 kHz mono, high-passed, denoised if needed, trimmed, peak-normalised; atomic write."""
+    settings = settings or DenoiseSettings()
+    audio = read_audio(src, samplerate=MODEL_RATE)
+    x = highpass(audio.samples, MODEL_RATE, settings.highpass_hz)
+    y, info = reduce_noise(x, MODEL_RATE, noise, settings)
+    y = normalise_peak(trim_edges(y, MODEL_RATE, settings.edge_silence_s), settings.peak)
+    write_wav(dst, y, MODEL_RATE, "PCM_16")
+    return CleanResult(Path(src), Path(dst), len(y) / MODEL_RATE, info)
+
+
+def recording_in_progress(session: Session) -> bool:
+    """True while a take of this session is being written (a ``*.partial.wav`` exists)."""
+    takes = session.dir / "takes"
+    return takes.is_dir() and any(takes.glob("*.partial.wav"))
+
+
+@dataclass
+class PrepareResult:
+    """What 'prepare for training' produced."""
+
+    cleaned: list[CleanResult]
+    excluded: list[tuple[str, str]]  # (take id, why)
+    seconds: float
+    elapsed_s: float
+
+
+def trainable(session: Session, index: int) -> str | None:
+    """Why take ``index`` cannot be trained on, or None when it can."""
+    take = session.takes[index]
+    if take.status not in ("recorded", "accepted"):
+        return f"status {take.status}"
+    if not take.text.strip():
+        return "no transcript"
+    if not session.take_path(index).is_file():
+        return "audio file missing"
+    quality = take.quality or {}
+    if quality.get("verdict") == "fail":
+        return "failed the quality check"
+    return None
+
+
+def prepare_session(
+    session: Session,
+    settings: DenoiseSettings | None = None,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> PrepareResult:
+    """Write clean/NNNN.wav for every trainable take and mark the session ready (refuses while recording).
+
+    Takes are analysed first when they have no stored report. Rejected, skipped and pending takes,
+    takes without a transcript and takes that fail the quality check are excluded and listed.
+    """
+    from engine.audio.quality import analyse_file
+
+    if recording_in_progress(session):
+        raise RecordingInProgress(f"Session {session.id} is recording a take right now.")
+    start = time.perf_counter()
+    noise = load_noise_profile(session.room_tone_path())
+    cleaned: list[CleanResult] = []
+    excluded: list[tuple[str, str]] = []
+    indices = list(range(len(session.takes)))
+    for n, index in enumerate(indices):
+        if cancelled is not None and cancelled():
+            break
+        take = session.takes[index]
+        if progress:
+            progress(n, len(indices), take.id)
+        if (
+            take.status in ("recorded", "accepted")
+            and take.quality is None
+            and session.take_path(index).is_file()
+        ):
+            try:
+                take.quality = analyse_file(
+                    session.take_path(index),
+                    overflow_count=take.overflow_count,
+                    transcript=take.text,
+                    take_id=take.id,
+                ).to_dict()
+            except AudioError as exc:
+                excluded.append((take.id, exc.message))
+                continue
+        why = trainable(session, index)
+        if why:
+            excluded.append((take.id, why))
+            continue
+        if recording_in_progress(session):
+            raise RecordingInProgress(f"Session {session.id} started recording while it was being prepared.")
+        try:
+            cleaned.append(clean_file(session.take_path(index), session.clean_path(index), noise, settings))
+        except AudioError as exc:
+            excluded.append((take.id, exc.message))
+    if progress:
+        progress(len(indices), len(indices), "")
+    done = cancelled is None or not cancelled()
+    _mark_ready(session, done and bool(cleaned))
+    session.save()
+    return PrepareResult(cleaned, excluded, sum(c.seconds for c in cleaned), time.perf_counter() - start)
+
+
+def _mark_ready(session: Session, ready: bool) -> None:
+    """Record on the session that clean/ is complete (``session.ready``)."""
+    session.ready = ready

@@ -1,0 +1,729 @@
+"""Quality report for one take and for a whole session: each figure, a verdict and one sentence of advice.
+
+Thresholds (dBFS = decibels relative to full scale; "notes" = shared/notes/tui-audio.md §5):
+
+=================  ===============================  =====================================================
+check              ok / warn / fail                 where the numbers come from
+=================  ===============================  =====================================================
+format             ≥ 22.05 kHz / ≥ 16 kHz / below   notes (Piper trains at 16/22.05 kHz; GPT-SoVITS at 32k)
+duration (take)    2–12 s / 1–20 s / outside        notes (LJSpeech 1–10 s; GPT-SoVITS reference 3–10 s)
+session total      ≥ 60 s / ≥ 20 s / below          GPT-SoVITS README: "1 minute of training data"
+edges              50 ms–2 s of silence each side   < 50 ms risks a clipped word; > 2 s is trimmed anyway
+speech ratio       ≥ 25 % / ≥ 10 % / below          our choice: a take that is mostly silence
+peak               ≤ −1 dBFS / above (warn only)    notes (ACX asks ≤ −3 dB; −1 dB leaves inter-sample room)
+clipping           0 runs / 1–4 runs / ≥ 5 or 0.1 % runs of ≥ 3 samples at |x| ≥ 0.999 (Audacity default)
+rms (speech)       −30…−10 / −45…−30 or > −10 / < −45  notes (ACX −23…−18 dB RMS; "< −30 too quiet")
+loudness           ≥ −40 LUFS / below (warn only)   ITU-R BS.1770-4 via pyloudnorm; shown to compare takes
+noise floor        ≤ −50 / ≤ −35 / above dBFS       notes (ACX ≤ −60; warn > −50); fail is ours
+snr                ≥ 30 / ≥ 15 / below dB           notes (warn < 30); fail < 15 because 10 dB speech
+                                                    stays audibly damaged after noise reduction
+dc offset          |mean| ≤ 0.005 / above (warn)    notes (about −46 dBFS); removed when cleaning
+bandwidth          ≥ 10 kHz / ≥ 6 kHz / below       notes (cliff ≥ 20 dB over 1 kHz); 8 kHz phone audio
+                                                    ends at ~3.4–4 kHz (fail), Bluetooth HFP/16 kHz
+                                                    audio at ~7–8 kHz (warn); 22.05 kHz sources end near
+                                                    10.6 kHz (measured) and pass
+mains hum          < 12 dB / ≥ 12 dB (warn only)    peak over neighbouring bins; measured on test
+                                                    speech: clean 2–5 dB, −55 dBFS hum 27–29 dB
+overflows          0 / – / ≥ 1                      notes: any dropped input block → re-record
+bad samples        0 / NaN/inf or truncated (warn)  repaired as silence while reading
+transcript         text / – / none                  a take without text cannot be trained on
+=================  ===============================  =====================================================
+
+The SNR is a blind estimate (no clean reference): total power over noise power, noise from the
+quietest 10 % of 20 ms frames. On espeak-ng speech with white noise it reads within 0.5 dB of the
+truth from 5 to 30 dB; above 30 dB the figure is shown as "> 30 dB".
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from engine.audio import analysis
+from engine.audio.io import SourceInfo, read_audio
+
+if TYPE_CHECKING:
+    from engine.session import Session
+
+log = logging.getLogger(__name__)
+
+Verdict = Literal["ok", "warn", "fail"]
+_RANK: dict[str, int] = {"ok": 0, "warn": 1, "fail": 2}
+GLYPH: dict[str, str] = {"ok": "✓", "warn": "!", "fail": "✗"}
+"""Verdicts are always shown as text or glyph, never by colour alone."""
+
+GOAL_SECONDS = 60.0
+SNR_CAP_DB = 30.0
+ANALYSIS_MAX_RATE = 48000
+"""Files above 48 kHz are analysed at 48 kHz (nothing audible is lost; bandwidth is judged up to 24 kHz)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One figure of the report."""
+
+    key: str
+    label: str
+    figure: str
+    verdict: Verdict
+    advice: str
+    value: float | None = None
+
+    @property
+    def glyph(self) -> str:
+        return GLYPH[self.verdict]
+
+
+def worst(verdicts: list[str]) -> Verdict:
+    """The most serious verdict in a list ('ok' for an empty list)."""
+    return max(verdicts, key=lambda v: _RANK[v], default="ok")  # type: ignore[return-value]
+
+
+@dataclass
+class TakeReport:
+    """Every check of one take."""
+
+    path: str
+    seconds: float
+    source: str
+    checks: list[Check] = field(default_factory=list)
+    take_id: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return worst([c.verdict for c in self.checks])
+
+    @property
+    def problems(self) -> list[Check]:
+        """Checks that are not ok, failures first."""
+        bad = [c for c in self.checks if c.verdict != "ok"]
+        return sorted(bad, key=lambda c: -_RANK[c.verdict])
+
+    def get(self, key: str) -> Check | None:
+        """The check named ``key``, or None if it was not measured."""
+        return next((c for c in self.checks if c.key == key), None)
+
+    def flagged(self) -> set[str]:
+        """Keys of the checks that are not ok."""
+        return {c.key for c in self.checks if c.verdict != "ok"}
+
+    @property
+    def snr_db(self) -> float | None:
+        check = self.get("snr")
+        return check.value if check else None
+
+    def summary(self) -> str:
+        """One line: verdict glyph and the worst problem, or 'ok'."""
+        probs = self.problems
+        if not probs:
+            return f"{GLYPH['ok']} ok"
+        return f"{GLYPH[self.verdict]} {probs[0].label.lower()}: {probs[0].figure}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stored in session.json under the take's ``quality``)."""
+        out = asdict(self)
+        out["verdict"] = self.verdict
+        for c in out["checks"]:
+            if c["value"] is not None and not math.isfinite(c["value"]):
+                c["value"] = None
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TakeReport:
+        """Rebuild a report stored by to_dict()."""
+        checks = [Check(**{k: c.get(k) for k in Check.__dataclass_fields__}) for c in data.get("checks", [])]
+        return cls(
+            data.get("path", ""),
+            float(data.get("seconds", 0.0)),
+            data.get("source", ""),
+            checks,
+            data.get("take_id"),
+        )
+
+
+def _db(v: float) -> str:
+    return f"{v:.1f} dBFS" if v > analysis.FLOOR_DB else "silent"
+
+
+def _format_check(info: SourceInfo | None, rate: int) -> Check:
+    sr = info.samplerate if info else rate
+    figure = info.describe() if info else f"{rate} Hz"
+    if info and info.channels > 1:
+        figure += " (mixed to mono)"
+    if sr < 16000:
+        return Check(
+            "format",
+            "Format",
+            figure,
+            "fail",
+            "Recorded at under 16 kHz: too dull for a voice model; record at 44.1 or 48 kHz.",
+            sr,
+        )
+    if sr < 22050:
+        return Check(
+            "format", "Format", figure, "warn", "Low sample rate; 44.1 or 48 kHz gives a clearer voice.", sr
+        )
+    return Check("format", "Format", figure, "ok", "Sample rate is fine.", sr)
+
+
+def _duration_check(seconds: float) -> Check:
+    fig = f"{seconds:.1f} s"
+    if seconds < 1.0 or seconds > 20.0:
+        return Check(
+            "duration",
+            "Duration",
+            fig,
+            "fail",
+            "Takes should last 2–12 s; " + ("say a full sentence." if seconds < 1 else "split it."),
+            seconds,
+        )
+    if seconds < 2.0 or seconds > 12.0:
+        return Check(
+            "duration",
+            "Duration",
+            fig,
+            "warn",
+            "Best between 2 and 12 s; "
+            + ("a longer sentence helps." if seconds < 2 else "shorter takes train better."),
+            seconds,
+        )
+    return Check("duration", "Duration", fig, "ok", "Good length.", seconds)
+
+
+def analyse_samples(
+    samples: np.ndarray,
+    samplerate: int,
+    *,
+    info: SourceInfo | None = None,
+    path: str = "",
+    overflow_count: int = 0,
+    bad_samples: int = 0,
+    truncated: bool = False,
+    transcript: str | None = None,
+    take_id: str | None = None,
+) -> TakeReport:
+    """Run every check on mono float samples; ``transcript`` None means "not part of a session"."""
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    sr = int(samplerate)
+    if sr > ANALYSIS_MAX_RATE:
+        from engine.audio.io import resample
+
+        x, sr = resample(x, sr, ANALYSIS_MAX_RATE), ANALYSIS_MAX_RATE
+    seconds = len(x) / sr if sr else 0.0
+    report = TakeReport(path, seconds, info.describe() if info else f"{samplerate} Hz", [], take_id)
+    add = report.checks.append
+    add(_format_check(info, int(samplerate)))
+    add(_duration_check(seconds))
+
+    dc = float(np.mean(x, dtype=np.float64)) if x.size else 0.0
+    centred = (x - dc).astype(np.float32)
+    vad = analysis.energy_vad(centred, sr)
+    has_speech = int(vad.speech.sum()) * analysis.FRAME_S >= 0.2
+    ratio = vad.ratio
+    if not has_speech:
+        add(
+            Check(
+                "speech",
+                "Speech",
+                "none found",
+                "fail",
+                "No speech found: check the microphone is on and not muted.",
+                0.0,
+            )
+        )
+    elif ratio < 0.10:
+        add(
+            Check(
+                "speech",
+                "Speech",
+                f"{ratio:.0%} of the take",
+                "fail",
+                "Almost all silence; re-record.",
+                ratio,
+            )
+        )
+    elif ratio < 0.25:
+        add(
+            Check(
+                "speech",
+                "Speech",
+                f"{ratio:.0%} of the take",
+                "warn",
+                "Mostly silence; speak soon after starting and stop when done.",
+                ratio,
+            )
+        )
+    else:
+        add(Check("speech", "Speech", f"{ratio:.0%} of the take", "ok", "Plenty of speech.", ratio))
+
+    if has_speech:
+        lead, trail = vad.edges()
+        fig = f"{lead:.2f} s / {trail:.2f} s"
+        if min(lead, trail) < 0.05:
+            add(
+                Check(
+                    "edges",
+                    "Silence at edges",
+                    fig,
+                    "warn",
+                    "Speech touches the "
+                    + ("start" if lead < 0.05 else "end")
+                    + ": leave a short pause so no word is cut.",
+                    min(lead, trail),
+                )
+            )
+        elif max(lead, trail) > 2.0:
+            add(
+                Check(
+                    "edges",
+                    "Silence at edges",
+                    fig,
+                    "warn",
+                    "Long silence at an edge; it is trimmed when preparing.",
+                    max(lead, trail),
+                )
+            )
+        else:
+            add(Check("edges", "Silence at edges", fig, "ok", "Clean start and end.", max(lead, trail)))
+
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    peak_db = analysis.db_amp(peak)
+    if peak_db > -1.0:
+        add(
+            Check(
+                "peak",
+                "Peak",
+                _db(peak_db),
+                "warn",
+                "Peaks very close to full scale; lower the gain a little.",
+                peak_db,
+            )
+        )
+    else:
+        add(Check("peak", "Peak", _db(peak_db), "ok", "Peak level is safe.", peak_db))
+
+    clip = analysis.clipping(x)
+    fig = f"{clip.runs} runs, {clip.percent:.2f} %"
+    if clip.runs and clip.level < 0.999:
+        fig += f" at {analysis.db_amp(clip.level):.0f} dBFS"
+    if clip.runs >= 5 or clip.percent >= 0.1:
+        add(
+            Check(
+                "clipping",
+                "Clipping",
+                fig,
+                "fail",
+                "Distorted by clipping: re-record with lower input gain.",
+                float(clip.runs),
+            )
+        )
+    elif clip.runs:
+        add(
+            Check(
+                "clipping",
+                "Clipping",
+                fig,
+                "warn",
+                "A few clipped peaks; lower the input gain slightly.",
+                float(clip.runs),
+            )
+        )
+    else:
+        add(Check("clipping", "Clipping", "none", "ok", "No clipping.", 0.0))
+
+    if has_speech:
+        power = analysis.frame_power(centred, sr)
+        speech_power = float(np.mean(power[: vad.speech.size][vad.speech]))
+        rms = float(analysis.db_power(speech_power))
+        if rms < -45:
+            add(
+                Check(
+                    "rms",
+                    "Speech level",
+                    _db(rms),
+                    "fail",
+                    "Far too quiet: move closer or raise the gain a lot.",
+                    rms,
+                )
+            )
+        elif rms < -30:
+            add(
+                Check(
+                    "rms", "Speech level", _db(rms), "warn", "Too quiet: move closer or raise the gain.", rms
+                )
+            )
+        elif rms > -10:
+            add(
+                Check(
+                    "rms",
+                    "Speech level",
+                    _db(rms),
+                    "warn",
+                    "Very loud: lower the gain to avoid clipping.",
+                    rms,
+                )
+            )
+        else:
+            add(Check("rms", "Speech level", _db(rms), "ok", "Good speaking level.", rms))
+
+        lufs = analysis.loudness_lufs(centred, sr)
+        if lufs is not None:
+            if lufs < -40:
+                add(Check("loudness", "Loudness", f"{lufs:.1f} LUFS", "warn", "Very quiet overall.", lufs))
+            else:
+                add(
+                    Check(
+                        "loudness",
+                        "Loudness",
+                        f"{lufs:.1f} LUFS",
+                        "ok",
+                        "Loudness is evened out when cleaning.",
+                        lufs,
+                    )
+                )
+
+        floor = vad.noise_db
+        if floor > -35:
+            add(
+                Check(
+                    "noise_floor",
+                    "Noise floor",
+                    _db(floor),
+                    "fail",
+                    "Loud background noise: find a quieter room or turn off fans.",
+                    floor,
+                )
+            )
+        elif floor > -50:
+            add(
+                Check(
+                    "noise_floor",
+                    "Noise floor",
+                    _db(floor),
+                    "warn",
+                    "Audible background noise; a quieter room helps.",
+                    floor,
+                )
+            )
+        else:
+            add(Check("noise_floor", "Noise floor", _db(floor), "ok", "Quiet background.", floor))
+
+        snr = analysis.snr_db(centred, sr)
+        fig = f"> {SNR_CAP_DB:.0f} dB" if snr > SNR_CAP_DB else f"{snr:.1f} dB"
+        value = min(snr, 99.0)
+        if snr < 15:
+            add(
+                Check(
+                    "snr",
+                    "Signal to noise",
+                    fig,
+                    "fail",
+                    "Noise almost as loud as the voice: re-record somewhere quieter, closer to the mic.",
+                    value,
+                )
+            )
+        elif snr < SNR_CAP_DB:
+            add(
+                Check(
+                    "snr",
+                    "Signal to noise",
+                    fig,
+                    "warn",
+                    "Some noise; it will be reduced, but quieter is better.",
+                    value,
+                )
+            )
+        else:
+            add(Check("snr", "Signal to noise", fig, "ok", "Clean signal.", value))
+
+        bw, depth = analysis.bandwidth_hz(centred, sr)
+        fig = f"{bw / 1000:.1f} kHz" + (f" (cliff {depth:.0f} dB)" if depth >= 20 else "")
+        if bw < 6000:
+            add(
+                Check(
+                    "bandwidth",
+                    "Bandwidth",
+                    fig,
+                    "fail",
+                    "Telephone-quality sound: use a wired or USB mic, not a phone call or Bluetooth.",
+                    bw,
+                )
+            )
+        elif bw < 10000:
+            add(
+                Check(
+                    "bandwidth",
+                    "Bandwidth",
+                    fig,
+                    "warn",
+                    "Muffled (Bluetooth headset or 16 kHz?): a wired or USB mic sounds clearer.",
+                    bw,
+                )
+            )
+        else:
+            add(Check("bandwidth", "Bandwidth", fig, "ok", "Full enough frequency range.", bw))
+
+        hum = analysis.mains_hum(centred, sr)
+        if hum is None:
+            add(
+                Check(
+                    "hum", "Mains hum", "not measured", "ok", "No pause long enough to listen for hum.", None
+                )
+            )
+        elif hum.prominence_db >= 12:
+            add(
+                Check(
+                    "hum",
+                    "Mains hum",
+                    f"{hum.frequency} Hz, +{hum.prominence_db:.0f} dB",
+                    "warn",
+                    "Electrical hum: unplug chargers, use another USB port or move away from power cables.",
+                    hum.prominence_db,
+                )
+            )
+        else:
+            add(Check("hum", "Mains hum", "none", "ok", "No mains hum.", hum.prominence_db))
+
+    if abs(dc) > 0.005:
+        add(
+            Check(
+                "dc_offset",
+                "DC offset",
+                f"{dc:+.4f}",
+                "warn",
+                "The signal is off-centre (a cheap interface?); it is removed when cleaning.",
+                dc,
+            )
+        )
+    else:
+        add(Check("dc_offset", "DC offset", f"{dc:+.4f}", "ok", "Centred.", dc))
+
+    if overflow_count:
+        add(
+            Check(
+                "overflows",
+                "Dropped audio",
+                f"{overflow_count} overflows",
+                "fail",
+                "Audio was dropped while recording: close busy programs and re-record.",
+                float(overflow_count),
+            )
+        )
+    else:
+        add(Check("overflows", "Dropped audio", "none", "ok", "Nothing dropped.", 0.0))
+
+    if bad_samples or truncated:
+        parts = ([f"{bad_samples} NaN/inf samples"] if bad_samples else []) + (
+            ["file ends early"] if truncated else []
+        )
+        add(
+            Check(
+                "samples",
+                "Damaged samples",
+                ", ".join(parts),
+                "warn",
+                "Damaged parts were replaced by silence; listen before using it.",
+                float(bad_samples),
+            )
+        )
+
+    if transcript is not None:
+        if transcript.strip():
+            add(
+                Check(
+                    "transcript",
+                    "Transcript",
+                    f"{len(transcript.strip())} characters",
+                    "ok",
+                    "Has text.",
+                    None,
+                )
+            )
+        else:
+            add(
+                Check(
+                    "transcript",
+                    "Transcript",
+                    "missing",
+                    "fail",
+                    "No transcript: type what is said, or it is left out of training.",
+                    None,
+                )
+            )
+    return report
+
+
+def analyse_file(
+    path: Path | str, *, overflow_count: int = 0, transcript: str | None = None, take_id: str | None = None
+) -> TakeReport:
+    """Read any supported file and return its report (raises UnreadableAudio for files it cannot read)."""
+    audio = read_audio(path)
+    return analyse_samples(
+        audio.samples,
+        audio.samplerate,
+        info=audio.info,
+        path=str(path),
+        overflow_count=overflow_count,
+        bad_samples=audio.bad_samples,
+        truncated=audio.truncated,
+        transcript=transcript,
+        take_id=take_id,
+    )
+
+
+# ----------------------------------------------------------------------------------------------- sessions
+
+USABLE_STATUSES = ("recorded", "accepted")
+
+
+@dataclass
+class Problem:
+    """A problem summed over a session: which check, how bad, which takes."""
+
+    key: str
+    label: str
+    verdict: Verdict
+    take_ids: list[str]
+    advice: str
+
+    def line(self) -> str:
+        ids = ", ".join(self.take_ids[:6]) + (" …" if len(self.take_ids) > 6 else "")
+        n = len(self.take_ids)
+        return f"{GLYPH[self.verdict]} {self.label}: {n} take{'s' if n != 1 else ''} ({ids}). {self.advice}"
+
+
+@dataclass
+class SessionReport:
+    """Every take's report plus the session's totals and its worst problems first."""
+
+    session_id: str
+    takes: list[TakeReport]
+    usable_seconds: float
+    recorded_seconds: float
+    checks: list[Check] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> Verdict:
+        return worst([c.verdict for c in self.checks])
+
+
+def session_checks(usable_seconds: float, n_missing_text: int, has_room_tone: bool) -> list[Check]:
+    """Session-level checks: total usable speech against the 60 s goal, transcripts, room tone."""
+    out: list[Check] = []
+    fig = f"{usable_seconds:.0f} s of {GOAL_SECONDS:.0f} s"
+    if usable_seconds >= GOAL_SECONDS:
+        out.append(
+            Check("total", "Usable speech", fig, "ok", "Enough speech to train a voice.", usable_seconds)
+        )
+    elif usable_seconds >= 20:
+        out.append(
+            Check(
+                "total",
+                "Usable speech",
+                fig,
+                "warn",
+                f"Record about {GOAL_SECONDS - usable_seconds:.0f} s more for the best result.",
+                usable_seconds,
+            )
+        )
+    else:
+        out.append(
+            Check(
+                "total",
+                "Usable speech",
+                fig,
+                "fail",
+                "Too little usable speech to train; record more.",
+                usable_seconds,
+            )
+        )
+    if n_missing_text:
+        out.append(
+            Check(
+                "transcripts",
+                "Transcripts",
+                f"{n_missing_text} missing",
+                "warn",
+                "Takes without text are left out of training; type them in Review.",
+                float(n_missing_text),
+            )
+        )
+    if not has_room_tone:
+        out.append(
+            Check(
+                "room_tone",
+                "Room tone",
+                "none",
+                "warn",
+                "No room tone recorded: noise reduction falls back to a slower adaptive mode.",
+                None,
+            )
+        )
+    return out
+
+
+def summarise(
+    session_id: str, reports: list[tuple[str, str, float, TakeReport | None]], has_room_tone: bool
+) -> SessionReport:
+    """Build a SessionReport from (take id, text, seconds, report) rows of the usable-status takes."""
+    takes = [r for *_, r in reports if r is not None]
+    usable = 0.0
+    missing = 0
+    recorded = 0.0
+    by_key: dict[str, Problem] = {}
+    for take_id, text, seconds, rep in reports:
+        recorded += seconds
+        if not text.strip():
+            missing += 1
+        if rep is None:
+            continue
+        if rep.verdict != "fail" and text.strip():
+            usable += rep.seconds
+        for c in rep.problems:
+            if c.key == "transcript":
+                continue
+            p = by_key.get(c.key)
+            if p is None:
+                by_key[c.key] = Problem(c.key, c.label, c.verdict, [take_id], c.advice)
+            else:
+                p.take_ids.append(take_id)
+                if _RANK[c.verdict] > _RANK[p.verdict]:
+                    p.verdict, p.advice = c.verdict, c.advice
+    problems = sorted(by_key.values(), key=lambda p: (-_RANK[p.verdict], -len(p.take_ids), p.key))
+    return SessionReport(
+        session_id, takes, usable, recorded, session_checks(usable, missing, has_room_tone), problems
+    )
+
+
+def check_session(
+    session: Session, *, save: bool = True, progress: Callable[[int, int], None] | None = None
+) -> SessionReport:
+    """Analyse every recorded/accepted take of a session, store each report on its take, and summarise."""
+    rows: list[tuple[str, str, float, TakeReport | None]] = []
+    candidates = [i for i, t in enumerate(session.takes) if t.status in USABLE_STATUSES]
+    for n, index in enumerate(candidates):
+        take = session.takes[index]
+        path = session.take_path(index)
+        rep: TakeReport | None = None
+        if path.is_file():
+            try:
+                rep = analyse_file(
+                    path, overflow_count=take.overflow_count, transcript=take.text, take_id=take.id
+                )
+            except Exception as exc:  # one unreadable take must not hide the others
+                log.warning("could not analyse %s: %s", path, exc)
+            if rep is not None:
+                take.quality = rep.to_dict()
+        rows.append((take.id, take.text, take.seconds or (rep.seconds if rep else 0.0), rep))
+        if progress:
+            progress(n + 1, len(candidates))
+    if save:
+        session.save()
+    return summarise(session.id, rows, session.room_tone_path().is_file())

@@ -1,0 +1,101 @@
+"""The normalizing flow between the prior and posterior latents: mean-only residual couplings and flips."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from engine.models.sovits.modules import WN
+
+
+class ResidualCouplingLayer(nn.Module):
+    """Affine coupling: the second half of the channels is shifted by a WN of the first half."""
+
+    def __init__(
+        self,
+        channels: int,
+        hidden_channels: int,
+        kernel_size: int,
+        dilation_rate: int,
+        n_layers: int,
+        p_dropout: float = 0.0,
+        gin_channels: int = 0,
+        mean_only: bool = False,
+    ) -> None:
+        super().__init__()
+        if channels % 2:
+            raise ValueError("channels must be even")
+        self.half_channels = channels // 2
+        self.mean_only = mean_only
+        self.pre = nn.Conv1d(self.half_channels, hidden_channels, 1)
+        self.enc = WN(hidden_channels, kernel_size, dilation_rate, n_layers, gin_channels, p_dropout)
+        self.post = nn.Conv1d(hidden_channels, self.half_channels * (2 - int(mean_only)), 1)
+        nn.init.zeros_(self.post.weight)
+        nn.init.zeros_(self.post.bias)
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None = None, reverse: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor] | torch.Tensor:
+        """Forward returns (y, logdet); reverse returns the inverse only."""
+        x0, x1 = torch.split(x, [self.half_channels] * 2, 1)
+        h = self.enc(self.pre(x0) * mask, mask, g=g)
+        stats = self.post(h) * mask
+        if self.mean_only:
+            m, logs = stats, torch.zeros_like(stats)
+        else:
+            m, logs = torch.split(stats, [self.half_channels] * 2, 1)
+        if not reverse:
+            x1 = m + x1 * torch.exp(logs) * mask
+            return torch.cat([x0, x1], 1), torch.sum(logs, [1, 2])
+        x1 = (x1 - m) * torch.exp(-logs) * mask
+        return torch.cat([x0, x1], 1)
+
+
+class Flip(nn.Module):
+    """Reverse the channel order (parameter-free; keeps module indices of the reference)."""
+
+    def forward(
+        self, x: torch.Tensor, *args, reverse: bool = False, **kwargs
+    ) -> tuple[torch.Tensor, torch.Tensor] | torch.Tensor:
+        """Flip channels; forward also returns a zero logdet."""
+        x = torch.flip(x, [1])
+        if reverse:
+            return x
+        return x, torch.zeros(x.size(0), dtype=x.dtype, device=x.device)
+
+
+class ResidualCouplingBlock(nn.Module):
+    """n_flows x (mean-only coupling + flip): couplings sit at even indices of `flows`."""
+
+    def __init__(
+        self,
+        channels: int,
+        hidden_channels: int,
+        kernel_size: int,
+        dilation_rate: int,
+        n_layers: int,
+        n_flows: int = 4,
+        gin_channels: int = 0,
+    ) -> None:
+        super().__init__()
+        self.flows = nn.ModuleList()
+        for _ in range(n_flows):
+            self.flows.append(
+                ResidualCouplingLayer(
+                    channels, hidden_channels, kernel_size, dilation_rate, n_layers,
+                    gin_channels=gin_channels, mean_only=True,
+                )
+            )  # fmt: skip
+            self.flows.append(Flip())
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None = None, reverse: bool = False
+    ) -> torch.Tensor:
+        """Posterior -> prior space (forward) or prior -> posterior (reverse)."""
+        if not reverse:
+            for flow in self.flows:
+                x, _ = flow(x, mask, g=g, reverse=False)
+        else:
+            for flow in reversed(self.flows):
+                x = flow(x, mask, g=g, reverse=True)
+        return x

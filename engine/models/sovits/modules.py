@@ -1,0 +1,120 @@
+"""Building blocks: channel-first LayerNorm, the WaveNet-style WN stack and HiFi-GAN's ResBlock1."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from engine.models.sovits.commons import LRELU_SLOPE, gated_tanh, get_padding, remove_weight_norm, weight_norm
+
+
+class LayerNorm(nn.Module):
+    """LayerNorm over the channel axis of [B, C, T], with `gamma`/`beta` parameters."""
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.channels = channels
+        self.eps = eps
+        self.gamma = nn.Parameter(torch.ones(channels))
+        self.beta = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise each time step over channels."""
+        x = F.layer_norm(x.transpose(1, -1), (self.channels,), self.gamma, self.beta, self.eps)
+        return x.transpose(1, -1)
+
+
+class WN(nn.Module):
+    """Non-causal WaveNet stack with gated tanh units, optional global conditioning, weight-normed convs."""
+
+    def __init__(
+        self,
+        hidden_channels: int,
+        kernel_size: int,
+        dilation_rate: int,
+        n_layers: int,
+        gin_channels: int = 0,
+        p_dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ValueError("WN needs an odd kernel size")
+        self.hidden_channels = hidden_channels
+        self.n_layers = n_layers
+        self.gin_channels = gin_channels
+        self.in_layers = nn.ModuleList()
+        self.res_skip_layers = nn.ModuleList()
+        self.drop = nn.Dropout(p_dropout)
+        if gin_channels:
+            self.cond_layer = weight_norm(nn.Conv1d(gin_channels, 2 * hidden_channels * n_layers, 1))
+        for i in range(n_layers):
+            dilation = dilation_rate**i
+            self.in_layers.append(
+                weight_norm(
+                    nn.Conv1d(
+                        hidden_channels,
+                        2 * hidden_channels,
+                        kernel_size,
+                        dilation=dilation,
+                        padding=get_padding(kernel_size, dilation),
+                    )
+                )
+            )
+            out = 2 * hidden_channels if i < n_layers - 1 else hidden_channels
+            self.res_skip_layers.append(weight_norm(nn.Conv1d(hidden_channels, out, 1)))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, H, T], mask [B, 1, T], g [B, gin, 1] -> skip sum [B, H, T]."""
+        hc = self.hidden_channels
+        output = torch.zeros_like(x)
+        cond = self.cond_layer(g) if g is not None else None
+        for i, (in_layer, res_skip) in enumerate(zip(self.in_layers, self.res_skip_layers, strict=True)):
+            x_in = in_layer(x)
+            g_l = cond[:, i * 2 * hc : (i + 1) * 2 * hc] if cond is not None else torch.zeros_like(x_in)
+            acts = self.drop(gated_tanh(x_in, g_l, hc))
+            rs = res_skip(acts)
+            if i < self.n_layers - 1:
+                x = (x + rs[:, :hc]) * mask
+                output = output + rs[:, hc:]
+            else:
+                output = output + rs
+        return output * mask
+
+
+class ResBlock1(nn.Module):
+    """HiFi-GAN ResBlock1: per dilation, lrelu -> dilated conv -> lrelu -> conv, residual."""
+
+    def __init__(self, channels: int, kernel_size: int = 3, dilation: tuple[int, ...] = (1, 3, 5)) -> None:
+        super().__init__()
+        self.convs1 = nn.ModuleList(
+            weight_norm(
+                nn.Conv1d(channels, channels, kernel_size, 1, dilation=d, padding=get_padding(kernel_size, d))
+            )
+            for d in dilation
+        )
+        self.convs2 = nn.ModuleList(
+            weight_norm(
+                nn.Conv1d(channels, channels, kernel_size, 1, dilation=1, padding=get_padding(kernel_size))
+            )
+            for _ in dilation
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """x [B, C, T] -> [B, C, T]."""
+        for c1, c2 in zip(self.convs1, self.convs2, strict=True):
+            xt = F.leaky_relu(x, LRELU_SLOPE)
+            if mask is not None:
+                xt = xt * mask
+            xt = F.leaky_relu(c1(xt), LRELU_SLOPE)
+            if mask is not None:
+                xt = xt * mask
+            x = c2(xt) + x
+        if mask is not None:
+            x = x * mask
+        return x
+
+    def remove_weight_norm(self) -> None:
+        """Fold weight norm into plain weights."""
+        for conv in [*self.convs1, *self.convs2]:
+            remove_weight_norm(conv)

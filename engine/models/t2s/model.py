@@ -1,0 +1,343 @@
+"""The text-to-semantic GPT of GPT-SoVITS v2: phonemes + BERT features + prompt codes -> semantic codes.
+
+State-dict keys equal the official s1 checkpoint's ``weight`` keys without their ``model.`` prefix.
+
+What goes in (the official inference does this, spec §2.1 and §6.5):
+    phone_ids = reference-transcript phones + target-text phones          [1, T]
+    bert      = cat([reference BERT, target BERT], dim=-1)                 [1, 1024, T]
+    prompt    = the reference clip's semantic codes (25 Hz)                [1, P]
+The sequence is [text; audio]: text positions 0..T-1, audio positions 0..P-1 (each with its own sine
+encoding). Text attends to all text and no audio; audio attends to all text and causally to audio. The
+last prompt position predicts the first new code. Only the *target* phones go to SoVITS afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.errors import ModelError
+from engine.models.t2s.config import T2SConfig
+from engine.models.t2s.embedding import SinePositionalEncoding, TokenEmbedding
+from engine.models.t2s.kvcache import KVCache
+from engine.models.t2s.sampling import SamplingParams, sample_next
+from engine.models.t2s.transformer import T2SStack
+
+log = logging.getLogger(__name__)
+
+STOP_EOS_SAMPLED = "eos_sampled"
+STOP_EOS_ARGMAX = "eos_argmax"
+STOP_MAX_STEPS = "max_steps"
+
+
+@dataclass
+class DecodeStep:
+    """One decode step: the sampled token and why decoding stops here (``None`` = it goes on)."""
+
+    index: int
+    token: int
+    stop: str | None
+
+
+@dataclass
+class T2SLoss:
+    """Result of :meth:`Text2Semantic.training_loss`."""
+
+    loss: torch.Tensor  # summed cross-entropy (reduction "sum", as the reference)
+    num_targets: int
+    accuracy: float  # top-1 over the counted targets
+
+
+def prefix_mask(text_len: int, audio_len: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """Boolean [S, S] mask (S = text+audio), True where a query may attend to a key."""
+    s = text_len + audio_len
+    mask = torch.zeros(s, s, dtype=torch.bool, device=device)
+    mask[:, :text_len] = True
+    mask[text_len:, text_len:] = torch.ones(audio_len, audio_len, dtype=torch.bool, device=device).tril()
+    return mask
+
+
+class Text2Semantic(nn.Module):
+    """``Text2SemanticDecoder``-compatible GPT with KV-cache decoding and the reference's sampling."""
+
+    def __init__(self, config: T2SConfig) -> None:
+        super().__init__()
+        self.config = config
+        d = config.hidden_dim
+        self.bert_proj = nn.Linear(config.bert_dim, d)
+        self.ar_text_embedding = TokenEmbedding(config.phoneme_vocab_size, d, config.embedding_dropout)
+        self.ar_text_position = SinePositionalEncoding(d, config.pe_rows, config.position_dropout)
+        self.ar_audio_embedding = TokenEmbedding(config.vocab_size, d, config.embedding_dropout)
+        self.ar_audio_position = SinePositionalEncoding(d, config.pe_rows, config.position_dropout)
+        self.h = T2SStack(config)
+        self.ar_predict_layer = nn.Linear(d, config.vocab_size, bias=False)
+
+    # ------------------------------------------------------------------ official weights
+
+    def load_official(self, weight: Mapping[str, torch.Tensor]) -> None:
+        """Load an s1 checkpoint's ``weight`` dict strictly (``model.`` prefix optional; fp16 is upcast)."""
+        state = {k.removeprefix("model."): v for k, v in weight.items()}
+        own = self.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        wrong = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
+        if missing or unexpected or wrong:
+            detail = "; ".join(
+                f"{name}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
+                for name, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+                if keys
+            )
+            raise ModelError(
+                f"These GPT weights do not fit the GPT-SoVITS v2 text-to-semantic model ({detail}).",
+                "Use a GPT-SoVITS v2 GPT file (an s1 .ckpt such as the v2 pretrained s1bert25hz-5kh-longer).",
+            )
+        self.load_state_dict(state, strict=True)
+
+    def official_state_dict(self, dtype: torch.dtype = torch.float16) -> dict[str, torch.Tensor]:
+        """The state dict as an official s1 file stores it: keys prefixed ``model.``, values in ``dtype``."""
+        return {f"model.{k}": v.detach().to(dtype).clone() for k, v in self.state_dict().items()}
+
+    # ------------------------------------------------------------------ building blocks
+
+    def embed_text(self, phone_ids: torch.Tensor, bert: torch.Tensor) -> torch.Tensor:
+        """Phone embedding + projected BERT feature + text position encoding: [B, T, D]."""
+        x = self.ar_text_embedding(phone_ids) + self.bert_proj(bert.transpose(1, 2))
+        return self.ar_text_position(x)
+
+    def embed_audio(self, tokens: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Code embedding + audio position encoding starting at ``offset``: [B, N, D]."""
+        return self.ar_audio_position(self.ar_audio_embedding(tokens), offset)
+
+    def logits_full(self, phone_ids: torch.Tensor, bert: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """Recompute the whole sequence without a cache; return the last position's logits [B, V]."""
+        x = self.embed_text(phone_ids, bert)
+        xy = torch.cat([x, self.embed_audio(tokens)], dim=1) if tokens.shape[1] else x
+        mask = prefix_mask(x.shape[1], tokens.shape[1], x.device)
+        return self.ar_predict_layer(self.h(xy, mask)[:, -1]).float()
+
+    # ------------------------------------------------------------------ inference
+
+    def _check_inputs(self, phone_ids: torch.Tensor, bert: torch.Tensor, prompt: torch.Tensor | None) -> None:
+        if self.training:
+            raise RuntimeError("call .eval() before inference (dropout is active in training mode)")
+        if phone_ids.dim() != 2 or phone_ids.shape[0] != 1 or phone_ids.shape[1] == 0:
+            raise ValueError(f"phone_ids must be [1, T] with T > 0, got {tuple(phone_ids.shape)}")
+        if bert.shape != (1, self.config.bert_dim, phone_ids.shape[1]):
+            raise ValueError(
+                f"bert must be [1, {self.config.bert_dim}, {phone_ids.shape[1]}], got {tuple(bert.shape)}"
+            )
+        if prompt is not None and (prompt.dim() != 2 or prompt.shape[0] != 1):
+            raise ValueError(f"prompt_tokens must be [1, P], got {tuple(prompt.shape)}")
+
+    @torch.inference_mode()
+    def decode_steps(
+        self,
+        phone_ids: torch.Tensor,
+        bert: torch.Tensor,
+        prompt_tokens: torch.Tensor | None,
+        params: SamplingParams,
+        *,
+        max_steps: int | None = None,
+        generator: torch.Generator | None = None,
+        use_cache: bool = True,
+        eos_ban_steps: int | None = None,
+    ) -> Iterator[DecodeStep]:
+        """Yield every sampled token with its stop flag, exactly as the reference's decode loop samples.
+
+        Step ``idx`` drops the EOS column while ``idx < eos_ban_steps`` (11). Decoding stops when the sample
+        is EOS or the argmax of the repetition-penalised logits is EOS, or after ``max_steps`` (1500).
+        ``use_cache=False`` recomputes the whole sequence at every step (slow; for checks and baselines).
+        """
+        cfg = self.config
+        self._check_inputs(phone_ids, bert, prompt_tokens)
+        max_steps = cfg.max_steps if max_steps is None else max_steps
+        ban = cfg.eos_ban_steps if eos_ban_steps is None else eos_ban_steps
+        if max_steps <= 0:
+            return
+        device = self.bert_proj.weight.device
+        phone_ids = phone_ids.to(device)
+        bert = bert.to(device=device, dtype=self.bert_proj.weight.dtype)
+        p = 0 if prompt_tokens is None else prompt_tokens.shape[1]
+        history = torch.zeros(1, p + max_steps, dtype=torch.long, device=device)
+        if p:
+            history[:, :p] = prompt_tokens.to(device)
+        t = phone_ids.shape[1]
+        eos = cfg.eos
+
+        cache = None
+        if use_cache:
+            cache = KVCache(
+                cfg.n_layer, 1, cfg.n_head, cfg.head_dim, t + p + max_steps,
+                dtype=self.bert_proj.weight.dtype, device=device,
+            )  # fmt: skip
+            x = self.embed_text(phone_ids, bert)
+            xy = torch.cat([x, self.embed_audio(history[:, :p])], dim=1) if p else x
+            hidden = self.h(xy, prefix_mask(t, p, device), cache)
+            logits = self.ar_predict_layer(hidden[:, -1]).float()
+        else:
+            logits = self.logits_full(phone_ids, bert, history[:, :p])
+
+        for idx in range(max_steps):
+            if idx < ban:
+                logits = logits[:, :eos]  # EOS is the last column: it cannot be sampled yet
+            token, penalised = sample_next(logits, history[:, : p + idx], params, generator)
+            tok = int(token)
+            stop = None
+            if tok == eos:
+                stop = STOP_EOS_SAMPLED
+            elif int(penalised.argmax(dim=-1)) == eos:
+                stop = STOP_EOS_ARGMAX
+            elif idx == max_steps - 1:
+                stop = STOP_MAX_STEPS
+            yield DecodeStep(idx, tok, stop)
+            if stop is not None:
+                return
+            history[0, p + idx] = tok
+            if cache is not None:
+                hidden = self.h.step(self.embed_audio(token, offset=p + idx), cache)
+                logits = self.ar_predict_layer(hidden[:, -1]).float()
+            else:
+                logits = self.logits_full(phone_ids, bert, history[:, : p + idx + 1])
+
+    def infer_stream(
+        self,
+        phone_ids: torch.Tensor,
+        bert: torch.Tensor,
+        prompt_tokens: torch.Tensor | None,
+        *,
+        top_k: int = 15,
+        top_p: float = 1.0,
+        temperature: float = 1.0,
+        repetition_penalty: float = 1.35,
+        max_steps: int | None = None,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+        use_cache: bool = True,
+    ) -> Iterator[int]:
+        """Yield the new semantic tokens one by one as they are decided (same tokens as :meth:`infer`).
+
+        Trimming follows the official pipeline (``infer_panel_naive`` + its caller), which hands SoVITS
+        ``y[:, :-1][:, -(idx-1):]``: the sample of the stopping step is dropped (EOS, or the sample taken
+        when only the argmax was EOS, or the last sample at the step cap), and, when a prompt is given, the
+        first sampled token is dropped too. Without a prompt (reference-free mode) the first one is kept.
+        If nothing is left, a single 0 is emitted (the reference's "bad zero prediction").
+        """
+        params = SamplingParams(top_k, top_p, temperature, repetition_penalty)
+        if generator is None and seed is not None:
+            generator = torch.Generator(device=self.bert_proj.weight.device).manual_seed(seed)
+        has_prompt = prompt_tokens is not None and prompt_tokens.shape[1] > 0
+        emitted = 0
+        for step in self.decode_steps(
+            phone_ids,
+            bert,
+            prompt_tokens,
+            params,
+            max_steps=max_steps,
+            generator=generator,
+            use_cache=use_cache,
+        ):
+            if step.stop is not None:
+                log.debug("t2s stopped at step %d (%s)", step.index, step.stop)
+                break
+            if has_prompt and step.index == 0:
+                continue
+            emitted += 1
+            yield step.token
+        if emitted == 0:
+            yield 0
+
+    def infer(
+        self,
+        phone_ids: torch.Tensor,
+        bert: torch.Tensor,
+        prompt_tokens: torch.Tensor | None,
+        *,
+        top_k: int = 15,
+        top_p: float = 1.0,
+        temperature: float = 1.0,
+        repetition_penalty: float = 1.35,
+        max_steps: int | None = None,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+        use_cache: bool = True,
+    ) -> torch.Tensor:
+        """Generate the semantic tokens for SoVITS: LongTensor [1, N], prompt excluded, EOS stripped.
+
+        ``phone_ids`` [1, T] = reference phones + target phones; ``bert`` [1, 1024, T] likewise concatenated;
+        ``prompt_tokens`` [1, P] = the reference's codes (``None`` or P = 0: reference-free). A ``generator``
+        (or ``seed``) makes the output reproducible. See :meth:`infer_stream` for the exact trimming.
+        """
+        tokens = list(
+            self.infer_stream(
+                phone_ids, bert, prompt_tokens, top_k=top_k, top_p=top_p, temperature=temperature,
+                repetition_penalty=repetition_penalty, max_steps=max_steps, generator=generator, seed=seed,
+                use_cache=use_cache,
+            )
+        )  # fmt: skip
+        return torch.tensor([tokens], dtype=torch.long, device=self.bert_proj.weight.device)
+
+    # ------------------------------------------------------------------ training
+
+    def training_loss(
+        self,
+        phone_ids: torch.Tensor,
+        phone_lens: torch.Tensor,
+        bert: torch.Tensor,
+        codes: torch.Tensor,
+        code_lens: torch.Tensor,
+        *,
+        predict_first: bool = True,
+    ) -> T2SLoss:
+        """Summed cross-entropy of a right-padded batch (the fine-tune objective, DPO off).
+
+        phone_ids [B, T] and bert [B, 1024, T] are right-padded to T = max(phone_lens); codes [B, N] are
+        right-padded to N = max(code_lens). Targets are each item's codes followed by EOS. Audio position i
+        predicts code i+1 (the last real code predicts EOS). With ``predict_first`` (spec §2.2's advice for
+        our own fine-tunes) the last real text position also predicts code 0; without it, code 0 is never a
+        target, as in the code that trained the pretrained checkpoint. Padding is masked as keys and never
+        counted as a target.
+        """
+        cfg = self.config
+        b, t = phone_ids.shape
+        n = codes.shape[1]
+        device = phone_ids.device
+        phone_lens = phone_lens.to(device)
+        code_lens = code_lens.to(device)
+
+        x = self.embed_text(phone_ids, bert)
+        codes_in = codes.clamp(0, cfg.eos).masked_fill(
+            torch.arange(n, device=device) >= code_lens[:, None], 0
+        )
+        xy = torch.cat([x, self.embed_audio(codes_in)], dim=1)
+
+        key_ok = torch.cat(
+            [
+                torch.arange(t, device=device) < phone_lens[:, None],
+                torch.arange(n, device=device) < code_lens[:, None],
+            ],
+            dim=1,
+        )  # [B, S]
+        mask = prefix_mask(t, n, device).unsqueeze(0) & key_ok[:, None, :]  # [B, S, S]
+        hidden = self.h(xy, mask.unsqueeze(1))
+
+        first = hidden[torch.arange(b, device=device), phone_lens - 1].unsqueeze(1)  # [B, 1, D]
+        states = torch.cat([first, hidden[:, t:]], dim=1)  # state j predicts target j, j = 0..N
+        logits = self.ar_predict_layer(states)  # [B, N+1, V]
+
+        j = torch.arange(n + 1, device=device)
+        padded = torch.cat([codes_in, torch.zeros(b, 1, dtype=torch.long, device=device)], dim=1)
+        targets = torch.where(j[None] < code_lens[:, None], padded, torch.full_like(padded, cfg.eos))
+        targets = targets.masked_fill(j[None] > code_lens[:, None], -100)
+        if not predict_first:
+            targets[:, 0] = -100
+        loss = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), targets.reshape(-1), reduction="sum")
+        counted = targets != -100
+        with torch.no_grad():
+            correct = ((logits.argmax(-1) == targets) & counted).sum().item()
+        total = int(counted.sum().item())
+        return T2SLoss(loss=loss, num_targets=total, accuracy=correct / max(total, 1))

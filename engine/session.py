@@ -1,0 +1,349 @@
+"""A recording session on disk (DESIGN §3): session.json, takes/, room_tone.wav, metadata.csv.
+
+Every mutating method saves at once (atomically), so a crash never loses a status change.
+``Session.load`` first repairs takes left as ``*.partial.wav`` by a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from engine.errors import StudioError
+from engine.fsutil import atomic_write_json, atomic_write_text, read_json, safe_name
+from engine.studio import Studio
+
+log = logging.getLogger(__name__)
+
+TakeStatus = Literal["pending", "recorded", "accepted", "skipped", "rejected"]
+TAKE_STATUSES: tuple[str, ...] = get_args(TakeStatus)
+HANDLED: frozenset[str] = frozenset({"accepted", "skipped", "rejected"})
+COMPLETE_SECONDS = 60.0
+SESSION_FILE = "session.json"
+METADATA_FILE = "metadata.csv"
+ROOM_TONE_FILE = "room_tone.wav"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Take:
+    """One prompt of the session and the state of its recording."""
+
+    id: str
+    text: str
+    status: TakeStatus
+    seconds: float = 0.0
+    overflow_count: int = 0
+    clip_count: int = 0
+    peak_dbfs: float | None = None
+    quality: dict | None = None
+    source: str = "recorded"
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Take:
+        """A Take from its session.json entry (unknown keys ignored)."""
+        known = {k: obj[k] for k in cls.__dataclass_fields__ if k in obj}
+        take = cls(**known)
+        if take.status not in TAKE_STATUSES:
+            raise ValueError(f"unknown take status {take.status!r}")
+        return take
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """What the Home screen lists about a session."""
+
+    id: str
+    language: str
+    takes: int
+    accepted: int
+    accepted_seconds: float
+    complete: bool
+    created: float
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _new_session_id(studio: Studio) -> str:
+    base = time.strftime("%Y%m%d-%H%M%S")
+    candidate, n = base, 1
+    while studio.session_dir(candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+@dataclass
+class Session:
+    """A recording session folder and its state."""
+
+    id: str
+    dir: Path
+    language: str
+    device: str | None
+    samplerate: int
+    script_name: str
+    takes: list[Take] = field(default_factory=list)
+    created: float = field(default_factory=time.time)
+    room_tone_seconds: float = 0.0
+    ready: bool = False  # clean/ written by engine.audio.denoise.prepare_session; changes reset it
+
+    # ----------------------------------------------------------------- create / load / save
+    @classmethod
+    def create(
+        cls,
+        studio: Studio,
+        language: str,
+        prompts: list[str],
+        *,
+        device: str | None,
+        samplerate: int,
+        script_name: str,
+        session_id: str | None = None,
+    ) -> Session:
+        """Make a new session folder with one pending take per prompt."""
+        studio.ensure()
+        sid = safe_name(session_id, what="session name") if session_id else _new_session_id(studio)
+        folder = studio.session_dir(sid)
+        if (folder / SESSION_FILE).exists():
+            raise StudioError(
+                f"A session named {sid!r} already exists in {studio.recordings}.",
+                "Resume it, or choose another name.",
+            )
+        (folder / "takes").mkdir(parents=True, exist_ok=True)
+        session = cls(
+            id=sid,
+            dir=folder,
+            language=language,
+            device=device,
+            samplerate=int(samplerate),
+            script_name=script_name,
+        )
+        for text in prompts:
+            session.takes.append(Take(id=session._next_id(), text=text.strip(), status="pending"))
+        session.save()
+        log.info("session %s created in %s (%d prompts)", sid, folder, len(prompts))
+        return session
+
+    @classmethod
+    def load(cls, studio: Studio, session_id: str) -> Session:
+        """Open a session, repairing takes a crash left as ``*.partial.wav`` first."""
+        from engine.audio.recorder import repair_partials
+        from engine.audio.wav import wav_seconds
+
+        folder = studio.session_dir(session_id)
+        path = folder / SESSION_FILE
+        if not path.is_file():
+            raise StudioError(
+                f"There is no session {session_id!r} in {studio.recordings}.",
+                "Check the name (the Home screen and 'timbre record --help' list the sessions).",
+            )
+        session = cls._from_json(folder, read_json(path))
+        changed = False
+        for repaired in repair_partials(folder):
+            seconds = wav_seconds(repaired)
+            if repaired.name == ROOM_TONE_FILE:
+                session.room_tone_seconds = seconds
+                changed = True
+                continue
+            index = session._index_of_path(repaired)
+            if index is None:
+                continue
+            take = session.takes[index]
+            take.status, take.seconds, take.quality = "recorded", seconds, None
+            take.overflow_count = take.clip_count = 0
+            take.peak_dbfs = None
+            log.warning("take %s recovered after a crash (%.1f s)", take.id, seconds)
+            changed = True
+        for index, take in enumerate(session.takes):
+            if (
+                take.status != "pending"
+                and take.status != "skipped"
+                and not session.take_path(index).exists()
+            ):
+                log.warning(
+                    "take %s is marked %s but its file is missing; back to pending", take.id, take.status
+                )
+                take.status, take.seconds, take.quality = "pending", 0.0, None
+                changed = True
+        if changed:
+            session.save()
+        return session
+
+    @classmethod
+    def _from_json(cls, folder: Path, obj: Any) -> Session:
+        try:
+            return cls(
+                id=folder.name,
+                dir=folder,
+                language=str(obj["language"]),
+                device=obj.get("device"),
+                samplerate=int(obj["samplerate"]),
+                script_name=str(obj.get("script", "")),
+                takes=[Take.from_json(t) for t in obj.get("takes", [])],
+                created=float(obj.get("created", 0.0)),
+                room_tone_seconds=float(obj.get("room_tone_seconds", 0.0)),
+                ready=bool(obj.get("ready", False)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StudioError(
+                f"{folder / SESSION_FILE} is damaged ({exc}).",
+                "Move the session folder aside; its takes/ WAV files can be imported again.",
+            ) from exc
+
+    def to_json(self) -> dict[str, Any]:
+        """The content of session.json."""
+        takes = []
+        for take in self.takes:
+            entry = asdict(take)
+            entry["peak_dbfs"] = _finite_or_none(take.peak_dbfs)
+            takes.append(entry)
+        return {
+            "format": FORMAT_VERSION,
+            "id": self.id,
+            "language": self.language,
+            "device": self.device,
+            "samplerate": self.samplerate,
+            "script": self.script_name,
+            "created": self.created,
+            "room_tone": ROOM_TONE_FILE if self.room_tone_path().exists() else None,
+            "room_tone_seconds": self.room_tone_seconds,
+            "ready": self.ready,
+            "takes": takes,
+        }
+
+    def save(self) -> None:
+        """Write session.json and metadata.csv (accepted takes with text), each atomically."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.dir / SESSION_FILE, self.to_json())
+        lines = [
+            f"{take.id}|{_one_line(take.text)}"
+            for take in self.takes
+            if take.status == "accepted" and take.text
+        ]
+        atomic_write_text(self.dir / METADATA_FILE, "".join(line + "\n" for line in lines))
+
+    # ----------------------------------------------------------------- paths
+    def take_path(self, index: int) -> Path:
+        """``takes/0001.wav`` for the take at list position ``index``."""
+        return self.dir / "takes" / f"{self.takes[index].id}.wav"
+
+    def room_tone_path(self) -> Path:
+        return self.dir / ROOM_TONE_FILE
+
+    def clean_path(self, index: int) -> Path:
+        """``clean/0001.wav`` (denoised, 32 kHz) for the take at ``index``."""
+        return self.dir / "clean" / f"{self.takes[index].id}.wav"
+
+    def _index_of_path(self, path: Path) -> int | None:
+        for index, take in enumerate(self.takes):
+            if path.name == f"{take.id}.wav" and path.parent.name == "takes":
+                return index
+        return None
+
+    def _next_id(self) -> str:
+        numbers = [int(t.id) for t in self.takes if t.id.isdigit()]
+        return f"{(max(numbers) if numbers else 0) + 1:04d}"
+
+    # ----------------------------------------------------------------- changes (each saves)
+    def record_result(self, index: int, result: Any) -> None:
+        """Store a finished take (a TakeResult): status "recorded", its numbers filled in."""
+        take = self.takes[index]
+        take.status = "recorded"
+        take.seconds = float(result.seconds)
+        take.overflow_count = int(result.overflow_count)
+        take.clip_count = int(result.clip_count)
+        take.peak_dbfs = _finite_or_none(result.peak_dbfs)
+        take.quality = None
+        self.ready = False
+        self.save()
+
+    def set_room_tone(self, result: Any) -> None:
+        """Note the recorded room tone (a TakeResult for ``room_tone_path()``)."""
+        self.room_tone_seconds = float(result.seconds)
+        self.save()
+
+    def set_status(self, index: int, status: TakeStatus) -> None:
+        """Change a take's status ("accepted", "skipped", ...)."""
+        if status not in TAKE_STATUSES:
+            raise StudioError(f"Unknown take status {status!r}.", f"Use one of: {', '.join(TAKE_STATUSES)}.")
+        take = self.takes[index]
+        if status in ("recorded", "accepted") and not self.take_path(index).exists():
+            raise StudioError(
+                f"Take {take.id} has no recording yet, so it cannot be {status}.", "Record it first."
+            )
+        take.status = status
+        self.ready = False
+        self.save()
+
+    def add_take(self, text: str, *, source: str = "recorded", save: bool = True) -> int:
+        """Append a pending take (an import passes save=False and saves once per file); returns its index."""
+        self.takes.append(Take(id=self._next_id(), text=_one_line(text), status="pending", source=source))
+        if save:
+            self.save()
+        return len(self.takes) - 1
+
+    def set_text(self, index: int, text: str) -> None:
+        """Change a take's transcript (typed in Review); the session needs preparing again."""
+        self.takes[index].text = _one_line(text)
+        self.ready = False
+        self.save()
+
+    # ----------------------------------------------------------------- progress
+    @property
+    def accepted_seconds(self) -> float:
+        """Total seconds of accepted takes."""
+        return sum(t.seconds for t in self.takes if t.status == "accepted")
+
+    @property
+    def is_complete(self) -> bool:
+        """Enough accepted speech (60 s), or every prompt handled."""
+        if self.accepted_seconds >= COMPLETE_SECONDS:
+            return True
+        return bool(self.takes) and all(t.status in HANDLED for t in self.takes)
+
+    def next_pending(self) -> int | None:
+        """Index of the first take not yet recorded, or None."""
+        for index, take in enumerate(self.takes):
+            if take.status == "pending":
+                return index
+        return None
+
+    def summary(self) -> SessionSummary:
+        accepted = [t for t in self.takes if t.status == "accepted"]
+        return SessionSummary(
+            id=self.id,
+            language=self.language,
+            takes=len(self.takes),
+            accepted=len(accepted),
+            accepted_seconds=self.accepted_seconds,
+            complete=self.is_complete,
+            created=self.created,
+        )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.replace("|", " ").split())
+
+
+def list_sessions(studio: Studio) -> list[SessionSummary]:
+    """Summaries of the sessions in the studio, oldest first (damaged ones are skipped and logged)."""
+    summaries = []
+    for sid in studio.session_ids():
+        folder = studio.session_dir(sid)
+        try:
+            session = Session._from_json(folder, read_json(folder / SESSION_FILE))
+        except (StudioError, OSError) as exc:
+            log.warning("skipping session %s: %s", sid, exc)
+            continue
+        summaries.append(session.summary())
+    summaries.sort(key=lambda s: (s.created, s.id))
+    return summaries

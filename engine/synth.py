@@ -1,0 +1,366 @@
+"""Text to speech with a voice: frontend → BERT/phones → GPT tokens → SoVITS → 32 kHz float32 audio.
+
+The GPT continues the reference clip's semantic tokens, so the reference's transcript phones come first
+and the generated tokens are decoded with the reference's spectrogram as the speaker/style condition
+(spec §2.1). Text is split into sentences; each sentence is one GPT + SoVITS pass and the sentences are
+joined with 0.3 s of silence. Everything computed from the reference is done once per Synthesizer.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.errors import AudioError, ModelError, TextError
+from engine.voice import Voice
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 32000
+SSL_RATE = 16000
+REF_MIN_S = 3.0
+REF_MAX_S = 10.0
+MIN_INPUT_RATE = 16000
+NOT_SPOKEN = {"SP", "SP2", "SP3", "UNK", "_"}  # table symbols that are not speech sounds
+FINAL_PUNCT = tuple("。！？!?.…；;，,")
+
+
+class ReferenceAudioError(AudioError):
+    """The reference clip cannot be used."""
+
+
+class NothingToSay(TextError):
+    """The text holds nothing that can be spoken."""
+
+
+@dataclass(frozen=True)
+class SynthParams:
+    """Inference settings; the defaults are the official WebUI/API ones (spec §6.5)."""
+
+    top_k: int = 15
+    top_p: float = 1.0
+    temperature: float = 1.0
+    repetition_penalty: float = 1.35
+    speed: float = 1.0
+    noise_scale: float = 0.5
+    seed: int | None = None  # None: a fresh random seed per call
+    pause_s: float = 0.3
+    language: str | None = None  # None: the voice's language
+    max_steps: int | None = None  # None: the GPT's own cap (1500)
+    split_method: str = "punctuation"  # a cut method of engine.text.split (the API's default, cut5)
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1:
+            raise ValueError("top_k must be >= 1")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError("top_p must be in (0, 1]")
+        if self.temperature <= 0:
+            raise ValueError("temperature must be > 0")
+        if not 0.25 <= self.speed <= 4.0:
+            raise ValueError("speed must be in [0.25, 4]")
+        if self.noise_scale < 0 or self.pause_s < 0:
+            raise ValueError("noise_scale and pause_s must be >= 0")
+
+
+@dataclass
+class Chunk:
+    """One synthesised sentence; ``audio`` starts with the pause that separates it from the previous one."""
+
+    index: int
+    text: str
+    audio: np.ndarray  # float32, 32 kHz, mono
+    tokens: int  # semantic tokens generated (speech = tokens × samples_per_token at speed 1)
+    seconds: float  # wall-clock time spent on it
+    seed: int
+
+
+@dataclass
+class Reference:
+    """Everything derived from the reference clip, computed once."""
+
+    prompt_tokens: torch.Tensor  # [1, P]
+    phone_ids: torch.Tensor  # [1, Tp]
+    bert: torch.Tensor  # [1, bert_dim, Tp]
+    ge: torch.Tensor  # [1, gin, 1]
+    seconds: float
+    trimmed: bool
+
+
+@dataclass
+class Models:
+    """The loaded networks of one synthesizer (BERT loads on first use)."""
+
+    gpt: torch.nn.Module
+    sovits: torch.nn.Module
+    ssl: object  # engine.models.ssl.SslModel
+    bert_folder: Path | None = None
+    bert: object | None = None  # engine.models.bert.BertFeatures
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    def bert_features(self):
+        """The BERT model, loaded the first time Mandarin text needs it."""
+        if self.bert is None:
+            if self.bert_folder is None:
+                raise ModelError("Mandarin text needs the BERT model, which is not available.",
+                                 "Run `timbre models download`.")  # fmt: skip
+            from engine.models.bert import BertFeatures
+
+            self.bert = BertFeatures.load(self.bert_folder, self.device)
+        return self.bert
+
+
+def load_models(voice: Voice, pretrained=None, device: str | torch.device | None = None) -> Models:
+    """Load the networks ``voice`` needs: its own weights where it has them, the pretrained ones otherwise."""
+    from engine.models.ssl import SslModel
+    from engine.weights.load import load_gpt, load_sovits
+    from engine.weights.locate import locate
+
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if pretrained is None:
+        keys = ["hubert", "bert"]
+        if voice.gpt_path is None:
+            keys.append("gpt")
+        if voice.sovits_path is None:
+            keys.append("sovits")
+        pretrained = locate(tuple(keys))
+    for p in (voice.gpt_path, voice.sovits_path):
+        if p is not None and not Path(p).is_file():
+            raise ModelError(
+                f"The voice {voice.name!r} lacks its weights file {p}.", "Train or import the voice again."
+            )
+    gpt = load_gpt(voice.gpt_path or pretrained.gpt, dev)
+    sovits = load_sovits(voice.sovits_path or pretrained.sovits, dev)
+    ssl = SslModel.load(pretrained.hubert, dev)
+    return Models(gpt, sovits, ssl, pretrained.bert, device=dev)
+
+
+def _default_frontend(text: str, language: str):
+    from engine.text.frontend import frontend
+
+    return frontend(text, language)
+
+
+def check_reference(path: Path | str) -> tuple[np.ndarray, int, bool]:
+    """Read a reference clip: mono, ≥ 16 kHz, not silent, 3–10 s (longer ones trimmed at a pause)."""
+    from engine.audio.io import probe, read_audio
+
+    path = Path(path)
+    info = probe(path)
+    if info.channels != 1:
+        raise ReferenceAudioError(
+            f"The reference {path.name} has {info.channels} channels; it must be mono.",
+            f"Convert it: sox {path.name} -c 1 mono.wav (or pick a take recorded by Timbre).",
+        )
+    if info.samplerate < MIN_INPUT_RATE:
+        raise ReferenceAudioError(
+            f"The reference {path.name} is {info.samplerate} Hz audio; it needs {MIN_INPUT_RATE} Hz or more.",
+            "Use a recording made at 16 kHz or more (telephone-quality audio loses too much of the voice).",
+        )
+    audio = read_audio(path)
+    samples, rate = audio.samples, audio.samplerate
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if peak < 1e-3 or float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) < 1e-4:
+        raise ReferenceAudioError(
+            f"The reference {path.name} is silent.", "Choose a clip where the voice is heard."
+        )
+    seconds = samples.size / rate
+    if seconds < REF_MIN_S:
+        raise ReferenceAudioError(
+            f"The reference {path.name} is {seconds:.1f} s long; it must be 3–10 s.",
+            "Choose a longer clip (one or two full sentences).",
+        )
+    trimmed = False
+    if seconds > REF_MAX_S:
+        samples = trim_at_pause(samples, rate)
+        trimmed = True
+        log.warning(
+            "reference %s is %.1f s; trimmed to %.1f s at a pause (the transcript should match what is kept)",
+            path.name, seconds, samples.size / rate,
+        )  # fmt: skip
+    return samples.astype(np.float32, copy=False), rate, trimmed
+
+
+def trim_at_pause(
+    samples: np.ndarray, rate: int, lo_s: float = REF_MIN_S, hi_s: float = REF_MAX_S
+) -> np.ndarray:
+    """Cut a long clip at the quietest 50 ms stretch between ``lo_s`` and ``hi_s``, preferring later ones."""
+    frame = max(1, int(rate * 0.05))
+    hop = max(1, frame // 2)
+    start, stop = int(lo_s * rate), int(hi_s * rate) - frame
+    positions = np.arange(start, max(start + 1, stop), hop)
+    energy = np.array([float(np.mean(samples[p : p + frame].astype(np.float64) ** 2)) for p in positions])
+    db = 10 * np.log10(energy + 1e-12)
+    quiet = np.flatnonzero(db <= db.min() + 3.0)  # near-silent stretches; the latest keeps the most speech
+    cut = int(positions[quiet[-1]]) + frame // 2
+    return samples[: min(cut, int(hi_s * rate))]
+
+
+class Synthesizer:
+    """Speaks text in a voice. Build once per voice; reference features are cached inside."""
+
+    def __init__(
+        self,
+        voice: Voice,
+        *,
+        pretrained=None,
+        device: str | torch.device | None = None,
+        models: Models | None = None,
+        frontend: Callable[[str, str], list] | None = None,
+    ) -> None:
+        self.voice = voice
+        self.models = models or load_models(voice, pretrained, device)
+        self.frontend = frontend or _default_frontend
+        self._reference: Reference | None = None
+
+    @property
+    def samples_per_token(self) -> int:
+        """Output samples per semantic token (1280 for v2)."""
+        return int(self.models.sovits.config.samples_per_token)
+
+    @property
+    def bert_dim(self) -> int:
+        return int(self.models.gpt.config.bert_dim)
+
+    # ------------------------------------------------------------------ text
+    def _phones(self, text: str, language: str) -> tuple[list[int], torch.Tensor, list]:
+        segments = self.frontend(text, language)
+        ids: list[int] = []
+        feats: list[torch.Tensor] = []
+        for seg in segments:
+            if not seg.ids:
+                continue
+            ids.extend(int(i) for i in seg.ids)
+            if seg.language == "zh":
+                feats.append(
+                    self.models.bert_features().phone_features(seg.normalized_text, list(seg.word2ph))
+                )
+            else:
+                feats.append(torch.zeros(self.bert_dim, len(seg.ids)))
+        bert = (
+            torch.cat([f.to(self.models.device) for f in feats], 1)
+            if feats
+            else torch.zeros(self.bert_dim, 0)
+        )
+        return ids, bert, segments
+
+    @staticmethod
+    def _speakable(segments: list) -> bool:
+        return any(any(ch.isalpha() for ch in p) and p not in NOT_SPOKEN for s in segments for p in s.phones)
+
+    # ------------------------------------------------------------------ reference
+    @torch.inference_mode()
+    def reference(self) -> Reference:
+        """Prompt tokens, prompt phones/BERT and the speaker vector of the voice's reference (cached)."""
+        if self._reference is not None:
+            return self._reference
+        from engine.audio.io import resample
+        from engine.models.spec import spectrogram
+
+        samples, rate, trimmed = check_reference(self.voice.reference_wav)
+        wav16 = resample(samples, rate, SSL_RATE)
+        wav32 = resample(samples, rate, SAMPLE_RATE)
+        m = self.models
+        ssl = m.ssl.reference_features(wav16)
+        codes = m.sovits.extract_latent(ssl.to(m.device))  # [1, n_q, T25]
+        prompt = codes[:, 0].long()
+        peak = float(np.max(np.abs(wav32)))
+        if peak > 1.0:
+            wav32 = wav32 / min(2.0, peak)
+        spec = spectrogram(torch.from_numpy(np.ascontiguousarray(wav32)).unsqueeze(0).to(m.device))
+        ge = m.sovits.reference_embedding(spec)
+        text = self.voice.reference_text.strip()
+        if not text:
+            raise TextError(
+                "The reference transcript is empty.", "Give the exact words spoken in the reference clip."
+            )
+        language = self.voice.language
+        if not text.endswith(FINAL_PUNCT):
+            text += "。" if language == "zh" else "."
+        ids, bert, segments = self._phones(text, language)
+        if not ids or not self._speakable(segments):
+            raise TextError(
+                f"The reference transcript {self.voice.reference_text!r} has no pronounceable words.",
+                "Give the exact words spoken in the reference clip.",
+            )
+        self._reference = Reference(
+            prompt_tokens=prompt,
+            phone_ids=torch.tensor([ids], dtype=torch.long, device=m.device),
+            bert=bert.unsqueeze(0),
+            ge=ge,
+            seconds=samples.size / rate,
+            trimmed=trimmed,
+        )
+        return self._reference
+
+    # ------------------------------------------------------------------ synthesis
+    def _sentences(self, text: str, language: str, method: str) -> list[tuple[str, list[int], torch.Tensor]]:
+        if not text or not text.strip():
+            raise NothingToSay("There is no text to speak.", "Type some words.")
+        from engine.text.split import split_text
+
+        out = []
+        for sentence in split_text(text, method, "en" if language == "en" else "zh"):
+            ids, bert, segments = self._phones(sentence, language)
+            if ids and self._speakable(segments):
+                out.append((sentence, ids, bert))
+        if not out:
+            raise NothingToSay(
+                f"Nothing in {text[:60]!r} can be spoken.",
+                "Use words in Mandarin or English (symbols, emoji and punctuation alone are not read).",
+            )
+        return out
+
+    @torch.inference_mode()
+    def _speak(self, ids: list[int], bert: torch.Tensor, p: SynthParams, seed: int) -> tuple[np.ndarray, int]:
+        m, ref = self.models, self.reference()
+        target = torch.tensor([ids], dtype=torch.long, device=m.device)
+        phone_ids = torch.cat([ref.phone_ids, target], 1)
+        all_bert = torch.cat([ref.bert, bert.unsqueeze(0)], 2)
+        gen = torch.Generator(device=m.device).manual_seed(seed)
+        tokens = m.gpt.infer(
+            phone_ids, all_bert, ref.prompt_tokens, top_k=p.top_k, top_p=p.top_p, temperature=p.temperature,
+            repetition_penalty=p.repetition_penalty, max_steps=p.max_steps, generator=gen,
+        )  # fmt: skip
+        tokens = tokens.to(m.device)
+        noise = torch.Generator(device=m.device).manual_seed(seed + 1)
+        wav = m.sovits.decode(
+            tokens.unsqueeze(0), target, ge=ref.ge, noise_scale=p.noise_scale, speed=p.speed, generator=noise
+        )
+        audio = wav[0, 0].float().cpu().numpy()
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        if peak > 1.0:
+            audio = audio / peak
+        return audio.astype(np.float32, copy=False), int(tokens.shape[1])
+
+    def stream(self, text: str, params: SynthParams | None = None) -> Iterator[Chunk]:
+        """Yield the audio sentence by sentence (each after the first begins with the pause)."""
+        p = params or SynthParams()
+        language = p.language or self.voice.language
+        self.reference()
+        sentences = self._sentences(text, language, p.split_method)
+        base = p.seed if p.seed is not None else random.randrange(2**31)
+        pause = np.zeros(int(round(p.pause_s * SAMPLE_RATE)), np.float32)
+        for index, (sentence, ids, bert) in enumerate(sentences):
+            started = time.perf_counter()
+            seed = base + 2 * index
+            audio, n_tokens = self._speak(ids, bert, p, seed)
+            if index:
+                audio = np.concatenate([pause, audio])
+            yield Chunk(index, sentence, audio, n_tokens, time.perf_counter() - started, seed)
+
+    def synthesize(self, text: str, params: SynthParams | None = None) -> np.ndarray:
+        """The whole text as one float32 32 kHz array (the stream's chunks joined)."""
+        chunks = [c.audio for c in self.stream(text, params)]
+        return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+
+def with_seed(params: SynthParams | None, seed: int) -> SynthParams:
+    """``params`` with a fixed seed (defaults otherwise)."""
+    return replace(params or SynthParams(), seed=seed)

@@ -1,0 +1,382 @@
+"""Mandarin text normalisation: numbers, dates, times, money, units, phones → hanzi; punctuation → v2 set.
+
+Follows the order of the v2 reference normaliser (spec §5.2): traditional → simplified, full-width
+letters/digits → half-width, then dates, times, ranges with units, temperatures, units, arithmetic,
+powers, fractions, percentages, mobile / landline / 400 numbers, number ranges, negatives, decimals,
+numbers before measure words (cardinal reading), other numbers of three or more digits (read digit
+by digit, 1 as 幺), remaining numbers (cardinal), then symbol words and the punctuation mapping.
+
+Deliberate differences from the reference, each an improvement that leaves ordinary text unchanged:
+- thousands separators (1,000,000) are removed before reading; currency signs before a number are read
+  (¥/￥ 元, $ 美元, € 欧元, £ 英镑) instead of the sign turning into a full stop;
+- unit abbreviations (kg, cm, m, s, ...) are only expanded right after a number, never inside words;
+- a line break ends a sentence (it becomes "."), a full-width colon between digits is a time colon;
+- a hyphen between numbers is a range (1-5 → 一到五) unless the expression has "=", so phone numbers
+  and ranges are never read as subtraction; a leftover hyphen is dropped;
+- 2 before a common measure word reads 两 (2个 → 两个) rather than 二.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+from engine.text.chinese.numbers import read_cardinal, read_digits, read_number
+from engine.text.chinese.punctuation import collapse_repeats, replace_punctuation
+
+_NUM = r"\d+(?:\.\d+)?"
+
+# ---------------------------------------------------------------------------------------------------
+# character-level clean-up
+
+
+@cache
+def _t2s():
+    import opencc  # a compiled library; imported lazily
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (OpenCC t2s, phrase-aware)."""
+    return _t2s().convert(text) if text else text
+
+
+_FULLWIDTH = {chr(0xFF10 + i): str(i) for i in range(10)}
+_FULLWIDTH.update({chr(0xFF21 + i): chr(0x41 + i) for i in range(26)})
+_FULLWIDTH.update({chr(0xFF41 + i): chr(0x61 + i) for i in range(26)})
+_FULLWIDTH.update(
+    {"\u3000": " ", "％": "%", "＋": "+", "－": "-", "＝": "=", "／": "/", "＄": "$", "￥": "¥", "＆": "&"}
+)
+_FULLWIDTH_TABLE = str.maketrans(_FULLWIDTH)
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
+_LINE_BREAKS = re.compile(r"\s*(?:\r\n|[\r\n\u2028\u2029\x0b\x0c\x85])\s*")
+
+
+def _strip_controls(text: str) -> str:
+    text = _INVISIBLE.sub("", text)
+    text = _LINE_BREAKS.sub("\n", text.strip())
+    return "".join(
+        ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# sentence splitting as the reference normaliser does it
+
+_REMOVE_BEFORE = re.compile(r"[—《》【】<>{}()（）#&@“”^_|\\]")
+_SENTENCE_END = re.compile(r"([：、，；。？！,;?!][”’]?)")
+
+
+def _sentences(text: str) -> list[str]:
+    text = text.replace(" ", "")
+    text = _REMOVE_BEFORE.sub("", text)
+    text = _SENTENCE_END.sub("\\1\n", text)
+    return [s for s in (part.strip() for part in text.split("\n")) if s]
+
+
+# ---------------------------------------------------------------------------------------------------
+# dates and times
+
+_DATE = re.compile(r"(\d{4}|\d{2})年(?:(0?[1-9]|1[0-2])月)?(?:(0?[1-9]|[12][0-9]|3[01])([日号]))?")
+_DATE_NUMERIC = re.compile(r"(?<!\d)(\d{4})([-/.])(0[1-9]|1[0-2])\2(0[1-9]|[12][0-9]|3[01])(?!\d)")
+_CLOCK = r"([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?"
+_TIME_RANGE = re.compile(r"(?<!\d)" + _CLOCK + r"[~\-至]" + _CLOCK + r"(?!\d)")
+_TIME = re.compile(r"(?<!\d)" + _CLOCK + r"(?!\d)")
+
+
+def _date(m: re.Match) -> str:
+    out = read_digits(m.group(1)) + "年"
+    if m.group(2):
+        out += read_cardinal(m.group(2)) + "月"
+    if m.group(3):
+        out += read_cardinal(m.group(3)) + m.group(4)
+    return out
+
+
+def _date_numeric(m: re.Match) -> str:
+    return f"{read_digits(m.group(1))}年{read_cardinal(m.group(3))}月{read_cardinal(m.group(4))}日"
+
+
+def _minute_or_second(digits: str) -> str:
+    spoken = read_cardinal(digits)
+    return "零" + spoken if digits.startswith("0") else spoken
+
+
+def _clock(hour: str, minute: str, second: str | None) -> str:
+    out = read_cardinal(hour) + "点"
+    if int(minute):
+        out += "半" if int(minute) == 30 else _minute_or_second(minute) + "分"
+    if second and int(second):
+        out += _minute_or_second(second) + "秒"
+    return out
+
+
+def _time_range(m: re.Match) -> str:
+    return _clock(m.group(1), m.group(2), m.group(3)) + "至" + _clock(m.group(4), m.group(5), m.group(6))
+
+
+def _time(m: re.Match) -> str:
+    return _clock(m.group(1), m.group(2), m.group(3))
+
+
+# ---------------------------------------------------------------------------------------------------
+# units, temperatures, money
+
+_UNIT_WORDS = {
+    "cm2": "平方厘米",
+    "cm²": "平方厘米",
+    "cm3": "立方厘米",
+    "cm³": "立方厘米",
+    "m2": "平方米",
+    "m²": "平方米",
+    "m3": "立方米",
+    "m³": "立方米",
+    "km2": "平方千米",
+    "km²": "平方千米",
+    "km/h": "千米每小时",
+    "kg": "千克",
+    "KG": "千克",
+    "mg": "毫克",
+    "g": "克",
+    "km": "千米",
+    "KM": "千米",
+    "cm": "厘米",
+    "mm": "毫米",
+    "m": "米",
+    "ml": "毫升",
+    "mL": "毫升",
+    "L": "升",
+    "db": "分贝",
+    "dB": "分贝",
+    "ms": "毫秒",
+    "ds": "毫秒",
+    "s": "秒",
+    "min": "分钟",
+    "h": "小时",
+    "kw": "千瓦",
+    "kW": "千瓦",
+    "GB": "吉字节",
+    "MB": "兆字节",
+}
+_UNIT_ALT = "|".join(re.escape(u) for u in sorted(_UNIT_WORDS, key=len, reverse=True))
+_UNIT_AFTER_NUMBER = re.compile(r"(\d)(" + _UNIT_ALT + r")(?![A-Za-z])")
+_RANGE_WITH_UNIT = re.compile(
+    r"("
+    + _NUM
+    + r")(%|°C|℃|度|摄氏度|"
+    + _UNIT_ALT
+    + r")~("
+    + _NUM
+    + r")(%|°C|℃|度|摄氏度|"
+    + _UNIT_ALT
+    + r")"
+)
+_RANGE_BEFORE_UNIT = re.compile(
+    r"(?<![\d.])(" + _NUM + r")[~\-](?=" + _NUM + r"(?:°C|℃|度|摄氏度|" + _UNIT_ALT + r")(?![A-Za-z]))"
+)
+_TEMPERATURE = re.compile(r"(-?)(" + _NUM + r")(°C|℃|度|摄氏度)")
+_CURRENCY = {"¥": "元", "$": "美元", "€": "欧元", "£": "英镑", "₩": "韩元", "HK$": "港元", "US$": "美元"}
+_MONEY = re.compile(r"(-?)(HK\$|US\$|[¥$€£₩])(" + _NUM + r")")
+
+
+def _temperature(m: re.Match) -> str:
+    sign = "零下" if m.group(1) else ""
+    unit = "摄氏度" if m.group(3) == "摄氏度" else "度"
+    return sign + read_number(m.group(2)) + unit
+
+
+def _money(m: re.Match) -> str:
+    sign = "负" if m.group(1) else ""
+    return sign + read_number(m.group(3)) + _CURRENCY[m.group(2)]
+
+
+# ---------------------------------------------------------------------------------------------------
+# arithmetic, powers, fractions, percentages
+
+_OPERAND = r"(?:\d+(?:\.\d+)?|\.\d+)[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*"
+_OPERATOR_WORDS = {"+": "加", "-": "减", "×": "乘", "÷": "除", "=": "等于", "*": "乘"}
+_ARITHMETIC = re.compile(r"(-?" + _OPERAND + r")([+×÷=*])(-?" + _OPERAND + r")")
+_EQUATION = re.compile(r"-?" + _OPERAND + r"(?:[-+×÷*]-?" + _OPERAND + r")+=-?" + _OPERAND)
+_MINUS = re.compile(r"(" + _OPERAND + r")-(" + _OPERAND + r")")
+_POWER = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]+")
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ", "0123456789xyn")
+_FRACTION = re.compile(r"(-?)(\d+)/(\d+)")
+_PERCENT = re.compile(r"(-?)(" + _NUM + r")%")
+
+
+def _arithmetic(m: re.Match) -> str:
+    return m.group(1) + _OPERATOR_WORDS[m.group(2)] + m.group(3)
+
+
+def _equation(m: re.Match) -> str:
+    text = m.group(0)
+    while True:
+        new = _MINUS.sub(lambda x: x.group(1) + "减" + x.group(2), text)
+        new = _ARITHMETIC.sub(_arithmetic, new)
+        if new == text:
+            return new
+        text = new
+
+
+def _power(m: re.Match) -> str:
+    exponent = m.group(0).translate(_SUPERSCRIPTS)
+    return "的" + re.sub(r"\d+", lambda d: read_cardinal(d.group(0)), exponent) + "次方"
+
+
+def _fraction(m: re.Match) -> str:
+    sign = "负" if m.group(1) else ""
+    return f"{sign}{read_cardinal(m.group(3))}分之{read_cardinal(m.group(2))}"
+
+
+def _percent(m: re.Match) -> str:
+    sign = "负" if m.group(1) else ""
+    return f"{sign}百分之{read_number(m.group(2))}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# phone numbers (a bare 7-8 digit number followed by a measure word is an amount, not a phone number)
+
+# Measure words (first characters suffice: only the number before them is rewritten).
+_MEASURE_CHARS = (
+    "处台架枚趟幅平方堵间床株批项例列篇栋注亩封艘把目套段人所朵匹张座回场尾条个首阙阵网炮顶丘棵只支袭辆"
+    "挑担颗壳曲墙群腔客贯扎捆刀令打手罗坡山岭江溪钟队单双对出口头脚板跳枝件贴针线管名位身堂课本页家户层"
+    "丝毫厘分钱两斤铢石钧忽千微公寸尺丈里寻常铺程米撮勺合升斗盘碗碟叠桶笼盆盒杯斛锅篮罐瓶壶盏箩箱煲袋钵"
+    "年月日季刻时周天秒小旬纪岁世更夜春夏秋冬代伏辈丸泡粒幢堆根道面片块元圆亿万百美十吨角毛克英港欧镑"
+    "次遍倍部集章节届种类样步字句号楼级度点成折码轮期场顿餐笔票栏"
+)
+
+_MOBILE = re.compile(r"(?<!\d)((?:\+?86)?1(?:[38]\d|5[0-35-9]|7[678]|9[89])\d{8})(?!\d)")
+_LANDLINE = re.compile(
+    r"(?<!\d)((?:0(?:10|2[1-3]|[3-9]\d{2})-?)?[1-9]\d{6,7})(?!\d)(?![" + _MEASURE_CHARS + "])"
+)
+_SERVICE = re.compile(r"(?<!\d)(400)-?(\d{3})-?(\d{4})(?!\d)")
+
+
+def _mobile(m: re.Match) -> str:
+    number = m.group(1).lstrip("+")
+    if len(number) == 13 and number.startswith("86"):
+        return read_digits("86", yao=True) + "，" + read_digits(number[2:], yao=True)
+    return read_digits(number, yao=True)
+
+
+def _landline(m: re.Match) -> str:
+    return "，".join(read_digits(part, yao=True) for part in m.group(1).split("-"))
+
+
+def _service(m: re.Match) -> str:
+    return "，".join(read_digits(part, yao=True) for part in m.groups())
+
+
+# ---------------------------------------------------------------------------------------------------
+# plain numbers
+
+_RANGE = re.compile(r"(?<![\d+\-×÷=.])(-?" + _NUM + r")[-~](-?" + _NUM + r")(?![\d+\-×÷=])")
+_NEGATIVE = re.compile(r"-(\d+)(?![\d.])")
+_DECIMAL = re.compile(r"(-?)(\d+\.\d+)|(?<!\d)\.(\d+)")
+_QUANTIFIED = re.compile(r"(\d+)([多余几+])?(?=[" + _MEASURE_CHARS + "])")
+# 2 before these reads 两 (two of something), not 二.
+_LIANG_BEFORE = set(
+    "个只本张条位件次遍天年种块元斤把支辆台座间家双对口头杯瓶碗盒箱袋根片颗粒首名岁周层页步倍样句字部场顿"
+)
+_LONG_NUMBER = re.compile(r"\d{3,}")
+_SHORT_NUMBER = re.compile(r"\d+")
+
+
+def _range(m: re.Match) -> str:
+    return _signed(m.group(1)) + "到" + _signed(m.group(2))
+
+
+def _signed(number: str) -> str:
+    return ("负" + read_number(number[1:])) if number.startswith("-") else read_number(number)
+
+
+def _decimal(m: re.Match) -> str:
+    if m.group(3) is not None:
+        return read_number("." + m.group(3))
+    return ("负" if m.group(1) else "") + read_number(m.group(2))
+
+
+def _quantified(m: re.Match) -> str:
+    number, approx = m.group(1), m.group(2) or ""
+    if approx == "+":
+        approx = "多"
+    following = m.string[m.end() : m.end() + 1]
+    if number.lstrip("0") == "2" and not approx and following in _LIANG_BEFORE:
+        return "两"
+    return read_cardinal(number) + approx
+
+
+_SYMBOL_WORDS = {
+    "①": "一", "②": "二", "③": "三", "④": "四", "⑤": "五",
+    "⑥": "六", "⑦": "七", "⑧": "八", "⑨": "九", "⑩": "十",
+    "α": "阿尔法", "β": "贝塔", "γ": "伽玛", "Γ": "伽玛", "δ": "德尔塔", "Δ": "德尔塔", "ε": "艾普西龙",
+    "ζ": "捷塔", "η": "依塔", "θ": "西塔", "Θ": "西塔", "ι": "艾欧塔", "κ": "喀帕", "λ": "拉姆达",
+    "Λ": "拉姆达", "μ": "缪", "ν": "拗", "ξ": "克西", "Ξ": "克西", "ο": "欧米克伦", "π": "派", "Π": "派",
+    "ρ": "肉", "σ": "西格玛", "ς": "西格玛", "Σ": "西格玛", "τ": "套", "υ": "宇普西龙", "φ": "服艾",
+    "Φ": "服艾", "χ": "器", "ψ": "普赛", "Ψ": "普赛", "ω": "欧米伽", "Ω": "欧米伽",
+    "/": "每", "+": "加", "×": "乘", "÷": "除", "=": "等", "%": "百分号", "°": "度", "℃": "摄氏度",
+}  # fmt: skip
+_SYMBOL_RE = re.compile("|".join(re.escape(k) for k in _SYMBOL_WORDS))
+_NEEDS_WORK = re.compile(
+    "[0-9" + re.escape("".join(_SYMBOL_WORDS)) + r"\-—《》【】<=>{}()（）#&@“”^_|\\⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]"
+)
+_REMOVE_AFTER = re.compile(r"[-—《》【】<=>{}()（）#&@“”^_|\\]")
+
+
+def normalize_sentence(sentence: str) -> str:
+    """Rewrite numbers, dates, times, units and symbols of one sentence as hanzi."""
+    if not _NEEDS_WORK.search(sentence):
+        return sentence
+    s = _DATE.sub(_date, sentence)
+    s = _DATE_NUMERIC.sub(_date_numeric, s)
+    s = _TIME_RANGE.sub(_time_range, s)
+    s = _TIME.sub(_time, s)
+    s = _RANGE_WITH_UNIT.sub(lambda m: f"{m.group(1)}{m.group(2)}至{m.group(3)}{m.group(4)}", s)
+    s = _RANGE_BEFORE_UNIT.sub(lambda m: read_number(m.group(1)) + "到", s)
+    s = _TEMPERATURE.sub(_temperature, s)
+    s = _UNIT_AFTER_NUMBER.sub(lambda m: m.group(1) + _UNIT_WORDS[m.group(2)], s)
+    s = _MONEY.sub(_money, s)
+    s = _EQUATION.sub(_equation, s)
+    s = _ARITHMETIC.sub(_arithmetic, s)
+    s = _POWER.sub(_power, s)
+    s = _FRACTION.sub(_fraction, s)
+    s = _PERCENT.sub(_percent, s)
+    s = _MOBILE.sub(_mobile, s)
+    s = _LANDLINE.sub(_landline, s)
+    s = _SERVICE.sub(_service, s)
+    s = _RANGE.sub(_range, s)
+    s = _NEGATIVE.sub(lambda m: "负" + read_cardinal(m.group(1)), s)
+    s = _DECIMAL.sub(_decimal, s)
+    s = _QUANTIFIED.sub(_quantified, s)
+    s = _LONG_NUMBER.sub(lambda m: read_digits(m.group(0), yao=True), s)
+    s = _SHORT_NUMBER.sub(lambda m: read_cardinal(m.group(0)), s)
+    s = _SYMBOL_RE.sub(lambda m: _SYMBOL_WORDS[m.group(0)], s)
+    return _REMOVE_AFTER.sub("", s)
+
+
+# Web addresses and e-mail addresses have no Mandarin reading; they are dropped (a mixed-language
+# caller hands Latin text to the English frontend before it gets here).
+_URL_OR_EMAIL = re.compile(
+    r"(?:(?:https?|ftp)://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
+    r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_COLON_IN_TIME = re.compile(r"(?<=\d)：(?=\d)")
+
+
+def normalize_zh(text: str) -> str:
+    """Normalised Mandarin text: only hanzi (U+4E00..U+9FA5) and the punctuation ``! ? … , . -``."""
+    if not text:
+        return ""
+    text = _URL_OR_EMAIL.sub(" ", _strip_controls(text))
+    if not text.strip():
+        return ""
+    text = to_simplified(text).translate(_FULLWIDTH_TABLE)
+    text = _THOUSANDS.sub("", text)
+    text = _COLON_IN_TIME.sub(":", text)
+    text = text.replace("\n", "。")
+    out = "".join(replace_punctuation(normalize_sentence(s)) for s in _sentences(text))
+    return collapse_repeats(out)

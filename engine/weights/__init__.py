@@ -1,0 +1,1 @@
+"""Pretrained files (registry, location, download) and checkpoint formats (official and our own)."""

@@ -1,0 +1,243 @@
+"""TINY end to end: an espeak-ng reference clip + text -> 32 kHz audio; bad input -> clear errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import huggingface_hub
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tiny_weights as tw  # noqa: E402
+
+from engine.errors import TextError  # noqa: E402
+from engine.models.sovits.config import TINY as SOVITS_TINY  # noqa: E402
+from engine.models.sovits.config import V2 as SOVITS_V2  # noqa: E402
+from engine.models.sovits.synthesizer import SynthesizerTrn  # noqa: E402
+from engine.models.t2s.config import TINY as GPT_TINY  # noqa: E402
+from engine.models.t2s.model import Text2Semantic  # noqa: E402
+from engine.synth import (  # noqa: E402
+    SAMPLE_RATE,
+    NothingToSay,
+    ReferenceAudioError,
+    Synthesizer,
+    SynthParams,
+    load_models,
+)
+from engine.voice import UnknownVoice, Voice  # noqa: E402
+from engine.weights import configs, convert, locate  # noqa: E402
+from engine.weights.registry import part  # noqa: E402
+
+REF_TEXT = "The north wind and the sun were disputing which was the stronger"
+FAST = SynthParams(seed=7, max_steps=24)
+
+
+def _espeak(text: str, out: Path, voice: str = "en-us") -> Path:
+    if shutil.which("espeak-ng") is None:
+        if os.environ.get("CI"):
+            pytest.fail("espeak-ng is not installed (the CI script must install it)")
+        pytest.skip("espeak-ng is not installed")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), text], check=True, timeout=30)
+    return out
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    """A TIMBRE_PRETRAINED folder: TINY GPT/SoVITS in the official formats, tiny HuBERT and BERT."""
+    root = tmp_path_factory.mktemp("pretrained")
+    torch.manual_seed(1234)
+    sovits, gpt = SynthesizerTrn(SOVITS_TINY), Text2Semantic(GPT_TINY)
+    s2 = root / part("sovits").files[0].path
+    s1 = root / part("gpt").files[0].path
+    s2.parent.mkdir(parents=True)
+    s2.write_bytes(tw.official_sovits_bytes(sovits.state_dict(), configs.sovits_config_to_dict(SOVITS_TINY)))
+    s1.write_bytes(tw.official_gpt_bytes(gpt.state_dict(), configs.gpt_config_to_dict(GPT_TINY)))
+    tw.write_tiny_hubert(root / "chinese-hubert-base", hidden=SOVITS_TINY.ssl_dim)
+    tw.write_tiny_bert(root / "chinese-roberta-wwm-ext-large", hidden=GPT_TINY.bert_dim)
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ref")
+    wav = _espeak(REF_TEXT, folder / "ref.wav")
+    seconds = sf.info(str(wav)).duration
+    assert 3.0 <= seconds <= 10.0, seconds
+    return wav
+
+
+@pytest.fixture
+def env(pretrained, monkeypatch, tmp_path):
+    monkeypatch.setenv(locate.PRETRAINED_ENV, str(pretrained))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "no-hf-cache"))
+    return pretrained
+
+
+@pytest.fixture(scope="module")
+def models(pretrained, reference):
+    paths = locate.locate(root=pretrained, cache_dir="/nonexistent")
+    return load_models(Voice.zero_shot(reference, REF_TEXT, "en"), paths, "cpu")
+
+
+def _speech(chunk) -> np.ndarray:
+    """A chunk's audio without the pause that precedes it."""
+    pause = int(round(0.3 * SAMPLE_RATE)) if chunk.index else 0
+    return chunk.audio[pause:]
+
+
+def test_tiny_end_to_end_gives_1280_samples_per_token(models, reference):
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
+    assert synth.samples_per_token == 1280 == SOVITS_V2.samples_per_token
+    ref = synth.reference()
+    assert ref.prompt_tokens.shape[1] == (ref.seconds * 16000 + 9600) // 640  # 25 Hz tokens of clip + 0.6 s
+    assert ref.phone_ids.shape[1] == ref.bert.shape[2] and not ref.bert.any()  # English: zero BERT features
+    chunks = list(synth.stream("Hello world, this is Timbre. How are you today?", FAST))
+    assert len(chunks) >= 2
+    for chunk in chunks:
+        assert chunk.audio.dtype == np.float32 and np.isfinite(chunk.audio).all()
+        assert 0 < chunk.tokens <= FAST.max_steps
+        assert len(_speech(chunk)) == chunk.tokens * 1280
+        assert np.abs(chunk.audio).max() <= 1.0 and np.abs(_speech(chunk)).max() > 0
+        if chunk.index:
+            assert not chunk.audio[: int(0.3 * SAMPLE_RATE)].any()
+
+
+def test_same_seed_same_audio_and_stream_equals_whole(models, reference):
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
+    text = "Good morning. The weather is fine."
+    whole = synth.synthesize(text, FAST)
+    again = synth.synthesize(text, FAST)
+    streamed = np.concatenate([c.audio for c in synth.stream(text, FAST)])
+    assert np.array_equal(whole, again)
+    assert np.array_equal(whole, streamed)
+    other = synth.synthesize(text, SynthParams(seed=8, max_steps=24))
+    assert not (len(other) == len(whole) and np.array_equal(other, whole))
+
+
+def test_reference_work_is_done_once(models, reference, monkeypatch):
+    calls = []
+    original = models.ssl.reference_features
+    monkeypatch.setattr(models.ssl, "reference_features", lambda wav: calls.append(1) or original(wav))
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
+    synth.synthesize("One.", FAST)
+    synth.synthesize("Two more words.", FAST)
+    assert calls == [1]
+
+
+def test_mandarin_text_gets_bert_features(models, reference):
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
+    params = SynthParams(seed=3, max_steps=16, language="zh")
+    ids, bert, segments = synth._phones("你好，世界。", "zh")
+    assert segments[0].language == "zh" and bert.shape == (GPT_TINY.bert_dim, len(ids)) and bert.any()
+    audio = synth.synthesize("你好，世界。今天天气很好。", params)
+    assert audio.dtype == np.float32 and len(audio) > 0
+
+
+def test_settings_change_the_result(models, reference):
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
+    base = synth.synthesize("Hello there.", FAST)
+    quiet = synth.synthesize("Hello there.", SynthParams(seed=7, max_steps=24, noise_scale=0.0))
+    assert len(quiet) == len(base) and not np.array_equal(quiet, base)
+    slow = synth.synthesize("Hello there.", SynthParams(seed=7, max_steps=24, speed=0.5))
+    assert len(slow) > len(base)
+    with pytest.raises(ValueError):
+        SynthParams(top_p=0)
+
+
+@pytest.fixture(scope="module")
+def bad_refs(reference, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    x, rate = sf.read(str(reference), dtype="float32")
+    long = np.concatenate([x, np.zeros(rate // 2, np.float32), x, np.zeros(rate // 2, np.float32), x])
+    files = {
+        "short": (x[: 2 * rate], rate),
+        "long": (long, rate),
+        "silent": (np.zeros(5 * rate, np.float32), rate),
+        "stereo": (np.stack([x, x], 1), rate),
+    }
+    out = {}
+    for name, (data, sr) in files.items():
+        out[name] = folder / f"{name}.wav"
+        sf.write(str(out[name]), data, sr)
+    out["8k"] = folder / "8k.wav"
+    subprocess.run(["sox", str(reference), "-r", "8000", str(out["8k"])], check=True, timeout=30)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [("short", r"3–10 s"), ("silent", "silent"), ("stereo", "mono"), ("8k", "8000 Hz")],
+)
+def test_bad_references_are_clear_errors(models, bad_refs, name, pattern):
+    synth = Synthesizer(Voice.zero_shot(bad_refs[name], REF_TEXT, "en"), models=models)
+    with pytest.raises(ReferenceAudioError, match=pattern) as info:
+        synth.synthesize("Hello.", FAST)
+    assert info.value.hint
+
+
+def test_long_references_are_trimmed_at_a_pause(models, bad_refs):
+    assert sf.info(str(bad_refs["long"])).duration > 10
+    synth = Synthesizer(Voice.zero_shot(bad_refs["long"], REF_TEXT, "en"), models=models)
+    ref = synth.reference()
+    assert ref.trimmed and 3.0 <= ref.seconds <= 10.0
+    assert len(synth.synthesize("Hello.", FAST)) > 0
+
+
+@pytest.mark.parametrize("text", ["", "   \n ", "!!! ??? …", "😀🎉"])
+def test_text_with_nothing_to_say_is_a_clear_error(models, reference, text):
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
+    with pytest.raises(TextError) as info:
+        synth.synthesize(text, FAST)
+    assert isinstance(info.value, NothingToSay) or "text" in info.value.message.lower()
+
+
+def test_unknown_voice_and_missing_pretrained_files(studio_home, tmp_path, monkeypatch, reference):
+    with pytest.raises(UnknownVoice, match="nobody"):
+        Voice.load("nobody", studio_home)
+    monkeypatch.setenv(locate.PRETRAINED_ENV, str(tmp_path / "empty"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "no-hf-cache"))
+    with pytest.raises(locate.PretrainedMissingError) as info:
+        Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"))
+    assert "timbre models download" in info.value.hint
+
+
+def test_a_fine_tuned_voice_folder_speaks_like_its_weights(env, studio_home, models, reference):
+    folder = studio_home / "voices" / "ana"
+    gpt_file = env / part("gpt").files[0].path
+    sovits_file = env / part("sovits").files[0].path
+    convert.import_official(gpt_file, sovits_file, folder)
+    shutil.copy(reference, folder / "reference.wav")
+    voice = Voice("ana", folder / "reference.wav", REF_TEXT, "en", folder / "gpt.safetensors",
+                  folder / "sovits.safetensors", folder)  # fmt: skip
+    voice.save()
+    loaded = Voice.load("ana", studio_home)
+    assert loaded.fine_tuned and loaded.to_json() == voice.to_json()
+    assert loaded.to_json()["weights"] == {"gpt": "gpt.safetensors", "sovits": "sovits.safetensors"}
+    mine = Synthesizer(loaded, device="cpu").synthesize("Hello there.", FAST)
+    zero_shot = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models).synthesize(
+        "Hello there.", FAST
+    )
+    assert np.array_equal(mine, zero_shot)
+
+
+def test_say_command_writes_a_32k_wav(env, tmp_path, reference, capsys):
+    from tui.cli import main
+
+    out = tmp_path / "out.wav"
+    argv = ["say", "--ref", str(reference), "--ref-text", REF_TEXT, "--ref-lang", "en", "--seed", "1",
+            "--max-steps", "12", "-o", str(out), "Hello there."]  # fmt: skip
+    assert main(argv) == 0
+    info = sf.info(str(out))
+    assert info.samplerate == 32000 and info.channels == 1 and info.frames > 0
+    assert "RTF" in capsys.readouterr().err
+    assert main(["say", "--voice", "nobody", "hi"]) == 2
+    assert main(["say", "--ref", str(reference), "hi"]) == 2
+    assert "--ref-text" in capsys.readouterr().err

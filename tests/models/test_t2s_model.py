@@ -1,0 +1,369 @@
+"""The text-to-semantic GPT: manifest key set, cache == recomputation, stop rules, training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from engine.errors import ModelError
+from engine.models.t2s import TINY, V2, SamplingParams, T2SConfig, Text2Semantic, prefix_mask
+from engine.models.t2s.embedding import sine_table
+from engine.models.t2s.model import STOP_EOS_ARGMAX, STOP_EOS_SAMPLED, STOP_MAX_STEPS
+
+MANIFEST = Path("/work/shared/spec/manifest-s1-v2.json")
+
+# manifest-s1-v2.json (spec §4), written out: 7 top-level tensors and 12 per layer, in file order
+_TOP = [
+    ("bert_proj.weight", (512, 1024)),
+    ("bert_proj.bias", (512,)),
+    ("ar_text_embedding.word_embeddings.weight", (732, 512)),
+    ("ar_text_position.alpha", (1,)),
+    ("ar_audio_embedding.word_embeddings.weight", (1025, 512)),
+    ("ar_audio_position.alpha", (1,)),
+]
+_LAYER = [
+    ("self_attn.in_proj_weight", (1536, 512)),
+    ("self_attn.in_proj_bias", (1536,)),
+    ("self_attn.out_proj.weight", (512, 512)),
+    ("self_attn.out_proj.bias", (512,)),
+    ("linear1.weight", (2048, 512)),
+    ("linear1.bias", (2048,)),
+    ("linear2.weight", (512, 2048)),
+    ("linear2.bias", (512,)),
+    ("norm1.weight", (512,)),
+    ("norm1.bias", (512,)),
+    ("norm2.weight", (512,)),
+    ("norm2.bias", (512,)),
+]
+EXPECTED = (
+    _TOP
+    + [(f"h.layers.{i}.{k}", shape) for i in range(24) for k, shape in _LAYER]
+    + [("ar_predict_layer.weight", (1025, 512))]
+)
+MODEL_CONFIG = {
+    "vocab_size": 1025,
+    "phoneme_vocab_size": 732,
+    "embedding_dim": 512,
+    "hidden_dim": 512,
+    "head": 16,
+    "linear_units": 2048,
+    "n_layer": 24,
+    "dropout": 0,
+    "EOS": 1024,
+    "random_bert": 0,
+}
+
+
+def _inputs(t: int = 10, p: int = 6, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    phones = torch.randint(0, TINY.phoneme_vocab_size, (1, t), generator=g)
+    bert = torch.randn(1, TINY.bert_dim, t, generator=g)
+    prompt = torch.randint(0, 1024, (1, p), generator=g)
+    return phones, bert, prompt
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models run fastest on one thread, especially on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Text2Semantic:
+    torch.manual_seed(1234)
+    return Text2Semantic(TINY).eval()
+
+
+def test_v2_state_dict_equals_manifest():
+    with torch.device("meta"):
+        model = Text2Semantic(V2)
+    sd = model.state_dict()
+    got = [(k, tuple(v.shape)) for k, v in sd.items()]
+    assert got == EXPECTED  # same keys, shapes and order as the official file (prefix "model." removed)
+    assert len(sd) == 295
+    assert sum(v.numel() for v in sd.values()) == 77_606_402
+    assert set(dict(model.named_parameters())) == set(sd)  # all parameters; the sine tables are not saved
+    assert all(v.dtype == torch.float32 for v in sd.values())
+    if MANIFEST.exists():  # the shared spec copy, where this checkout has it
+        manifest = json.loads(MANIFEST.read_text())
+        want = [(k.removeprefix("model."), tuple(v["shape"])) for k, v in manifest["state_dict"].items()]
+        assert got == want
+        assert manifest["model_config"] == MODEL_CONFIG
+
+
+def test_v2_config_matches_the_yaml():
+    assert T2SConfig.from_yaml_model(MODEL_CONFIG) == V2
+    assert V2.to_yaml_model() == MODEL_CONFIG
+    assert (V2.n_layer, V2.hidden_dim, V2.n_head, V2.ffn_dim, V2.eos) == (24, 512, 16, 2048, 1024)
+    assert (TINY.vocab_size, TINY.phoneme_vocab_size, TINY.eos) == (1025, 732, 1024)
+    assert T2SConfig.from_yaml_model(TINY.to_yaml_model()) == TINY
+
+
+def test_tiny_loads_its_own_state_dict_strictly(tiny):
+    other = Text2Semantic(TINY)
+    missing, unexpected = other.load_state_dict(tiny.state_dict(), strict=True)
+    assert not missing and not unexpected
+    assert all(k.startswith(("bert_proj", "ar_", "h.layers.")) for k in tiny.state_dict())
+    assert tiny.ar_predict_layer.bias is None
+
+
+def test_official_weights_round_trip(tiny):
+    official = tiny.official_state_dict()
+    assert all(k.startswith("model.") for k in official)
+    assert all(v.dtype == torch.float16 for v in official.values())
+    other = Text2Semantic(TINY)
+    other.load_official(official)
+    for k, v in other.state_dict().items():
+        assert v.dtype == torch.float32
+        assert torch.equal(v, tiny.state_dict()[k].half().float())
+    bad = dict(official)
+    bad["model.speaker_proj.weight"] = torch.zeros(1)
+    del bad["model.ar_predict_layer.weight"]
+    with pytest.raises(ModelError, match="missing: ar_predict_layer.weight"):
+        other.load_official(bad)
+    with torch.device("meta"):
+        big = Text2Semantic(V2)
+    with pytest.raises(ModelError, match="wrong shape"):
+        other.load_official({f"model.{k}": v for k, v in big.state_dict().items()})
+
+
+def test_prefix_mask_layout():
+    m = prefix_mask(3, 2)
+    assert m.shape == (5, 5) and m.dtype == torch.bool
+    assert m[:3, :3].all() and not m[:3, 3:].any()  # text sees text only
+    assert m[3:, :3].all()  # audio sees all text
+    assert m[3:, 3:].tolist() == [[True, False], [True, True]]  # and causal audio
+
+
+def test_sine_position_encoding():
+    table = sine_table(10, 8)
+    pos, i = 7, 2
+    w = 10000 ** (-2 * i / 8)
+    assert torch.isclose(table[pos, 2 * i], torch.tensor(torch.sin(torch.tensor(pos * w)).item()), atol=1e-6)
+    assert torch.isclose(
+        table[pos, 2 * i + 1], torch.tensor(torch.cos(torch.tensor(pos * w)).item()), atol=1e-6
+    )
+    enc = Text2Semantic(TINY).ar_audio_position.eval()
+    with torch.no_grad():
+        enc.alpha.fill_(0.5)
+    x = torch.zeros(1, 3, TINY.hidden_dim)
+    out = enc(x, offset=4)
+    assert torch.allclose(out[0], 0.5 * sine_table(7, TINY.hidden_dim)[4:7])
+    assert torch.allclose(enc(x, offset=5000)[0], 0.5 * sine_table(5003, TINY.hidden_dim)[5000:])  # grows
+
+
+def test_cache_decode_equals_full_recomputation(tiny):
+    phones, bert, prompt = _inputs()
+    params = SamplingParams()
+    runs = {}
+    for use_cache in (True, False):
+        g = torch.Generator().manual_seed(42)
+        steps = list(
+            tiny.decode_steps(phones, bert, prompt, params, max_steps=40, generator=g, use_cache=use_cache)
+        )
+        runs[use_cache] = [s.token for s in steps]
+    assert len(runs[True]) == 40
+    assert runs[True] == runs[False]
+    a = tiny.infer(phones, bert, prompt, max_steps=30, seed=5)
+    b = tiny.infer(phones, bert, prompt, max_steps=30, seed=5, use_cache=False)
+    assert torch.equal(a, b)
+
+
+def test_cache_logits_match_recomputation(tiny):
+    phones, bert, prompt = _inputs(t=7, p=5, seed=3)
+    with torch.no_grad():
+        full = tiny.logits_full(phones, bert, prompt)
+        cache_model_logits = []
+        # prefill on the first 3 prompt tokens, then feed the rest one by one through the cache
+        from engine.models.t2s.kvcache import KVCache
+
+        cfg = tiny.config
+        cache = KVCache(cfg.n_layer, 1, cfg.n_head, cfg.head_dim, 32)
+        x = tiny.embed_text(phones, bert)
+        xy = torch.cat([x, tiny.embed_audio(prompt[:, :3])], dim=1)
+        tiny.h(xy, prefix_mask(7, 3), cache)
+        for i in range(3, 5):
+            hidden = tiny.h.step(tiny.embed_audio(prompt[:, i : i + 1], offset=i), cache)
+            cache_model_logits.append(tiny.ar_predict_layer(hidden[:, -1]))
+    assert cache.length == 7 + 5
+    assert torch.allclose(cache_model_logits[-1], full, atol=1e-5)
+
+
+def test_same_seed_same_tokens_and_stream_equals_infer(tiny):
+    phones, bert, prompt = _inputs(seed=9)
+    a = tiny.infer(phones, bert, prompt, max_steps=25, seed=11)
+    b = tiny.infer(phones, bert, prompt, max_steps=25, generator=torch.Generator().manual_seed(11))
+    c = tiny.infer(phones, bert, prompt, max_steps=25, seed=12)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+    stream = list(tiny.infer_stream(phones, bert, prompt, max_steps=25, seed=11))
+    assert stream == a[0].tolist()
+    assert a.dtype == torch.long and a.shape[0] == 1 and int(a.max()) < 1024
+
+
+def test_cap_and_reference_trimming(tiny):
+    phones, bert, prompt = _inputs(seed=4)
+    steps = list(tiny.decode_steps(phones, bert, prompt, SamplingParams(), max_steps=20, eos_ban_steps=20))
+    assert len(steps) == 20 and steps[-1].stop == STOP_MAX_STEPS
+    assert all(s.stop is None for s in steps[:-1])
+    seeded = list(
+        tiny.decode_steps(
+            phones, bert, prompt, SamplingParams(), max_steps=20, generator=torch.Generator().manual_seed(2)
+        )
+    )
+    out = tiny.infer(phones, bert, prompt, max_steps=20, seed=2)
+    # with a prompt the reference drops the first sample and the sample of the stopping step
+    assert out[0].tolist() == [s.token for s in seeded[1:-1]]
+    free = tiny.infer(phones, bert, None, max_steps=20, seed=2)
+    assert free.shape[1] in range(1, 20)
+
+
+class ScriptedHead(nn.Module):
+    """Stands in for ``ar_predict_layer``: returns prepared logits, one row per call."""
+
+    def __init__(self, rows: list[torch.Tensor]) -> None:
+        super().__init__()
+        self.rows = rows
+        self.calls = 0
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        row = self.rows[min(self.calls, len(self.rows) - 1)]
+        self.calls += 1
+        return row.unsqueeze(0).expand(hidden.shape[0], -1).clone()
+
+
+def _logits(**values: float) -> torch.Tensor:
+    row = torch.full((1025,), -1e4)
+    for k, v in values.items():
+        row[int(k.removeprefix("t"))] = v
+    return row
+
+
+def _with_head(rows: list[torch.Tensor]) -> Text2Semantic:
+    torch.manual_seed(0)
+    model = Text2Semantic(TINY).eval()
+    model.ar_predict_layer = ScriptedHead(rows)
+    return model
+
+
+def test_eos_is_banned_for_the_first_11_steps():
+    model = _with_head([_logits(t5=0.0, t1024=50.0)])  # EOS overwhelmingly likely from the start
+    phones, bert, prompt = _inputs()
+    steps = list(model.decode_steps(phones, bert, prompt, SamplingParams(), generator=torch.Generator()))
+    assert [s.index for s in steps] == list(range(12))
+    assert all(s.token == 5 and s.stop is None for s in steps[:11])
+    assert steps[11].token == 1024 and steps[11].stop == STOP_EOS_SAMPLED
+    model.ar_predict_layer.calls = 0
+    out = model.infer(phones, bert, prompt, seed=0)
+    assert out[0].tolist() == [5] * 10  # first sample and EOS dropped
+    model.ar_predict_layer.calls = 0
+    assert model.infer(phones, bert, None, seed=0)[0].tolist() == [5] * 11  # reference-free keeps the first
+
+
+def test_stop_when_argmax_of_penalised_logits_is_eos():
+    # token 7 beats EOS by raw logit but, once seen, the 1.35 penalty pushes it below EOS
+    rows = [_logits(t7=2.0, t8=1.0)] * 11 + [_logits(t7=1.2, t1024=1.0, t8=-50.0)]
+    model = _with_head(rows)
+    phones, bert, prompt = _inputs()
+    prompt = prompt.clone()
+    prompt[0, 0] = 7
+    for seed in range(20):
+        model.ar_predict_layer.calls = 0
+        steps = list(
+            model.decode_steps(
+                phones, bert, prompt, SamplingParams(), generator=torch.Generator().manual_seed(seed)
+            )
+        )
+        assert len(steps) == 12
+        assert steps[-1].stop in (STOP_EOS_ARGMAX, STOP_EOS_SAMPLED)
+        if steps[-1].token != 1024:
+            assert steps[-1].stop == STOP_EOS_ARGMAX
+            return
+    pytest.fail("no seed sampled a non-EOS token at the stopping step")
+
+
+def test_stop_when_eos_is_sampled_but_not_argmax():
+    rows = [_logits(t3=1.0)] * 11 + [_logits(t3=1.0, t1024=0.9)]
+    model = _with_head(rows)
+    phones, bert, prompt = _inputs()
+    seen = set()
+    for seed in range(40):
+        model.ar_predict_layer.calls = 0
+        steps = list(
+            model.decode_steps(
+                phones, bert, prompt, SamplingParams(repetition_penalty=1.0), max_steps=13,
+                generator=torch.Generator().manual_seed(seed),
+            )
+        )  # fmt: skip
+        last = steps[-1]
+        if last.index == 11:
+            assert last.token == 1024 and last.stop == STOP_EOS_SAMPLED
+            seen.add("eos")
+        else:
+            assert last.index == 12 and steps[11].token == 3 and steps[11].stop is None
+            seen.add("cap")
+        if seen == {"eos", "cap"}:
+            break
+    assert seen == {"eos", "cap"}
+
+
+def test_inputs_are_checked(tiny):
+    phones, bert, prompt = _inputs()
+    with pytest.raises(ValueError):
+        tiny.infer(phones, bert[:, :, :-1], prompt)
+    with pytest.raises(ValueError):
+        tiny.infer(phones[:, :0], bert[:, :, :0], prompt)
+    model = Text2Semantic(TINY)  # training mode
+    with pytest.raises(RuntimeError):
+        model.infer(phones, bert, prompt)
+
+
+def _batch(seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    phone_lens = torch.tensor([9, 6])
+    code_lens = torch.tensor([12, 7])
+    phones = torch.randint(0, 732, (2, 9), generator=g)
+    bert = torch.randn(2, 1024, 9, generator=g)
+    codes = torch.randint(0, 1024, (2, 12), generator=g)
+    for i in range(2):  # right padding
+        phones[i, phone_lens[i] :] = 0
+        bert[i, :, phone_lens[i] :] = 0
+        codes[i, code_lens[i] :] = 1024
+    return phones, phone_lens, bert, codes, code_lens
+
+
+def test_training_loss_ignores_padding(tiny):
+    phones, phone_lens, bert, codes, code_lens = _batch()
+    with torch.no_grad():
+        both = tiny.training_loss(phones, phone_lens, bert, codes, code_lens)
+        one = tiny.training_loss(
+            phones[1:, :6], phone_lens[1:], bert[1:, :, :6], codes[1:, :7], code_lens[1:]
+        )
+        zero = tiny.training_loss(phones[:1], phone_lens[:1], bert[:1], codes[:1], code_lens[:1])
+        old = tiny.training_loss(phones, phone_lens, bert, codes, code_lens, predict_first=False)
+    assert both.num_targets == (12 + 1) + (7 + 1)  # codes + EOS per item
+    assert old.num_targets == both.num_targets - 2
+    assert torch.allclose(both.loss, one.loss + zero.loss, rtol=1e-5)
+
+
+def test_a_few_training_steps_lower_the_loss():
+    torch.manual_seed(0)
+    model = Text2Semantic(TINY)
+    model.train()
+    batch = _batch(seed=1)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(8):
+        out = model.training_loss(*batch)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        losses.append(out.loss.item())
+    assert losses[-1] < 0.8 * losses[0], losses

@@ -1,0 +1,100 @@
+"""``timbre models status|download|export``: the pretrained files and official-format exports."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``models`` subcommand and its actions."""
+    parser = subparsers.add_parser(
+        "models",
+        help="show, download or export model weights",
+        description="Pretrained GPT-SoVITS v2 files (Hugging Face lj1995/GPT-SoVITS) and voice exports.",
+    )
+    actions = parser.add_subparsers(dest="models_action", metavar="ACTION")
+    status = actions.add_parser("status", help="show which pretrained files are present and where")
+    status.set_defaults(func=run_status)
+    download = actions.add_parser(
+        "download",
+        help="download the pretrained files (about 2 GB; resumes, verifies sha256)",
+        description="Download from Hugging Face into its cache, or into --to DIR (for TIMBRE_PRETRAINED).",
+    )
+    download.add_argument(
+        "parts", nargs="*", help="parts to fetch (gpt, sovits, sovits-d, hubert, bert); default all"
+    )
+    download.add_argument(
+        "--to", type=Path, help="a folder laid out like the HF repo instead of the HF cache"
+    )
+    download.add_argument("--with-discriminator", action="store_true", help="also fetch s2D (fine-tuning)")
+    download.set_defaults(func=run_download)
+    export = actions.add_parser(
+        "export",
+        help="write a voice's weights in the official formats (.ckpt + .pth for the GPT-SoVITS WebUI)",
+    )
+    export.add_argument("--voice", required=True, help="voice name")
+    export.add_argument("-o", "--out", type=Path, help="output folder (default: voices/NAME/export)")
+    export.set_defaults(func=run_export)
+    parser.set_defaults(func=run_status)
+
+
+def _size(n: int | None) -> str:
+    return f"~{n / 1e6:,.0f} MB" if n else "?"
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Print each pretrained part with where it was found."""
+    from engine.weights.locate import DOWNLOAD_HINT, PRETRAINED_ENV, local_root, status
+    from engine.weights.registry import REPO_ID, part
+
+    root = local_root()
+    print(f"Pretrained files ({REPO_ID}); {PRETRAINED_ENV}={root if root else '(not set)'}")
+    missing = 0
+    for found in status():
+        entry = part(found.key)
+        mark = "ok     " if found.path else ("absent " if entry.optional else "MISSING")
+        missing += found.path is None and not entry.optional
+        where = f"{found.path} ({found.source})" if found.path else _size(entry.approx_bytes)
+        print(f"  {mark} {entry.key:9} {entry.title}: {where}")
+    if missing:
+        print(f"\n{missing} required part(s) missing. {DOWNLOAD_HINT}")
+        return 1
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    """Download (and verify) the chosen parts."""
+    from engine.weights.download import download
+    from engine.weights.registry import PARTS
+
+    known = [p.key for p in PARTS]
+    parts = list(args.parts) or [p.key for p in PARTS if not p.optional]
+    if args.with_discriminator and "sovits-d" not in parts:
+        parts.append("sovits-d")
+    unknown = [p for p in parts if p not in known]
+    if unknown:
+        from engine.errors import ModelError
+
+        raise ModelError(f"Unknown part(s): {', '.join(unknown)}.", f"Choose from: {', '.join(known)}.")
+    paths = download(parts, local_dir=args.to)
+    for path in paths:
+        print(f"ok  {path}")
+    if args.to:
+        print(f"\nSet TIMBRE_PRETRAINED={args.to.resolve()} to use this folder.")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export a fine-tuned voice as <name>.ckpt and <name>.pth."""
+    from engine.errors import ModelError
+    from engine.voice import Voice
+    from engine.weights.convert import export_official
+
+    voice = Voice.load(args.voice, args.home)
+    if voice.folder is None or voice.gpt_path is None or voice.sovits_path is None:
+        raise ModelError(f"The voice {voice.name!r} has no fine-tuned weights to export.", "Train it first.")
+    out = args.out or voice.folder / "export"
+    for path in export_official(voice.folder, out, voice.name):
+        print(f"wrote {path}")
+    return 0

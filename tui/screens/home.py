@@ -1,0 +1,238 @@
+"""Home: the sessions and voices in the studio; start a new session or resume an unfinished one."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from tui.screens.base import TimbreScreen
+
+
+def summary_field(summary: Any, *names: str, default: Any = None) -> Any:
+    """The first of ``names`` that ``summary`` has (session summaries are plain records)."""
+    for name in names:
+        if hasattr(summary, name):
+            return getattr(summary, name)
+    return default
+
+
+class HomeScreen(TimbreScreen):
+    """The studio at a glance."""
+
+    SUB_TITLE = "Home"
+    HELP = """
+Timbre records about a minute of your voice in a guided session, cleans it, fine-tunes a voice
+model and then speaks any text in your voice.
+
+Start a new session with n: pick the language of the built-in script (or your own prompt file,
+one sentence a line) and the microphone. Unfinished sessions are listed below; select one with
+the arrow keys and press enter to resume it. Files live in the studio folder shown at the top.
+"""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("n", "new_session", "New session", tooltip="Record a new guided session", id="home.new"),
+        Binding(
+            "enter",
+            "resume",
+            "Resume",
+            priority=True,
+            tooltip="Continue the selected session",
+            id="home.resume",
+        ),
+        Binding("q", "quit", "Quit", tooltip="Leave Timbre", id="home.quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="studio")
+        yield Static("", id="audio-status")
+        yield Label("Recording sessions", classes="section")
+        table: DataTable = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Session", "Lang", "Takes", "Accepted", "State")
+        yield table
+        yield Static("No sessions yet: press n to record your first one.", id="no-sessions")
+        yield Label("Voices", classes="section")
+        yield Static("", id="voices")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_studio()
+        self.query_one("#sessions", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_studio()
+
+    # ------------------------------------------------------------------ data
+    def refresh_studio(self) -> None:
+        """Re-read the sessions and voices from disk."""
+        studio = self.app.studio
+        self.query_one("#studio", Static).update(Text(f"Studio: {studio.root}", overflow="ellipsis"))
+        status = self.query_one("#audio-status", Static)
+        problem = self.app.services.portaudio_error
+        if problem:
+            status.update(Text(f"✗ RECORDING DISABLED: {problem}", style="bold"))
+            status.add_class("problem")
+        else:
+            status.update(Text("✓ Audio ready: press n to record a new session.", style="dim"))
+            status.remove_class("problem")
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        for summary in self.sessions():
+            sid = str(summary_field(summary, "id", "session_id"))
+            takes = summary_field(summary, "n_takes", "takes", "take_count", default=0)
+            if not isinstance(takes, int):
+                takes = len(takes)
+            accepted = float(summary_field(summary, "accepted_seconds", default=0.0) or 0.0)
+            complete = bool(summary_field(summary, "is_complete", "complete", default=False))
+            state = "✓ complete" if complete else "… unfinished"
+            table.add_row(
+                sid,
+                summary_field(summary, "language", default="?"),
+                str(takes),
+                f"{accepted:5.1f} s",
+                state,
+                key=sid,
+            )
+        self.query_one("#no-sessions", Static).display = table.row_count == 0
+        if self.app.last_session_id and self.app.last_session_id in {str(k.value) for k in table.rows}:
+            table.move_cursor(row=table.get_row_index(self.app.last_session_id))
+        voices = studio.voice_names()
+        self.query_one("#voices", Static).update(
+            Text("  ".join(voices))
+            if voices
+            else Text("No voices yet: record a session, then train.", style="dim")
+        )
+
+    def sessions(self) -> list[Any]:
+        """Session summaries, newest first."""
+        from engine.session import list_sessions
+
+        try:
+            found = list(list_sessions(self.app.studio))
+        except Exception as exc:  # a broken session file must not hide the others or the app
+            self.notify(f"Could not read the sessions: {exc}", severity="error")
+            return []
+        return list(reversed(found))
+
+    def selected_session_id(self) -> str | None:
+        table = self.query_one("#sessions", DataTable)
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(row_key.value)
+
+    # --------------------------------------------------------------- actions
+    def recording_problem(self) -> str | None:
+        """Why recording is impossible right now, or None."""
+        return self.app.services.portaudio_error
+
+    async def action_new_session(self) -> None:
+        """Ask for the script and microphone, then open the Record screen."""
+        from engine.errors import TimbreError
+        from tui.screens.new_session import NewSessionDialog
+
+        if problem := self.recording_problem():
+            self.notify(problem, title="Recording is disabled", severity="error", timeout=10)
+            return
+        try:
+            devices = await asyncio.to_thread(self.app.services.list_devices)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}", title="No microphone", severity="error", timeout=10)
+            return
+        if not devices:
+            self.notify(
+                "No microphone or other input device was found. Plug one in, or forward audio over SSH "
+                "(see README).",
+                title="No microphone",
+                severity="error",
+                timeout=10,
+            )
+            return
+        self.app.push_screen(NewSessionDialog(devices), callback=self._create_session)
+
+    async def _create_session(self, choice: Any) -> None:
+        if choice is None:
+            return
+        from engine.errors import TimbreError
+        from engine.session import Session
+
+        recorder = await self.open_recorder(choice.device, None)
+        if recorder is None:
+            return
+        try:
+            session = Session.create(
+                self.app.studio,
+                choice.language,
+                choice.prompts,
+                device=choice.device.name,
+                samplerate=int(recorder.samplerate),
+                script_name=choice.script_name,
+            )
+        except TimbreError as exc:
+            self.app.release_recorder(recorder)
+            self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
+            return
+        self.app.last_session_id = session.id
+        self.app.open_screen("record", session=session, recorder=recorder)
+
+    async def action_resume(self) -> None:
+        """Open the selected session on the Record screen."""
+        from engine.errors import TimbreError
+        from engine.session import Session
+
+        session_id = self.selected_session_id()
+        if session_id is None:
+            self.notify("There is no session yet: press n to start one.")
+            return
+        try:
+            session = await asyncio.to_thread(Session.load, self.app.studio, session_id)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
+            return
+        self.app.last_session_id = session.id
+        if problem := self.recording_problem():
+            self.notify(problem, title="Recording is disabled", severity="error", timeout=10)
+            return
+        recorder = await self.open_recorder(session.device, session.samplerate, fallback=True)
+        if recorder is not None:
+            self.app.open_screen("record", session=session, recorder=recorder)
+
+    async def open_recorder(self, device: Any, samplerate: int | None, fallback: bool = False) -> Any:
+        """Create and open a recorder in a thread; on failure tell the person and return None."""
+        from engine.errors import TimbreError
+
+        make = self.app.services.make_recorder
+
+        def build(spec: Any) -> Any:
+            recorder = make(spec, samplerate)
+            recorder.open()
+            return recorder
+
+        try:
+            recorder = await asyncio.to_thread(build, device)
+        except TimbreError as exc:
+            if not (fallback and device is not None):
+                self.notify(f"{exc.message} {exc.hint}", title="Microphone", severity="error", timeout=10)
+                return None
+            self.notify(f"{exc.message} Using the default microphone instead.", severity="warning")
+            try:
+                recorder = await asyncio.to_thread(build, None)
+            except TimbreError as exc2:
+                self.notify(f"{exc2.message} {exc2.hint}", title="Microphone", severity="error", timeout=10)
+                return None
+        self.app.track_recorder(recorder)
+        return recorder
+
+    @on(DataTable.RowSelected, "#sessions")
+    async def _row_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        await self.action_resume()
+
+    def action_quit(self) -> None:
+        self.app.exit(0)

@@ -1,0 +1,489 @@
+"""Record: the guided session. Room tone first, then one take per prompt with live meters.
+
+The meter is polled from the recorder ~30 times a second with ``set_interval`` (the audio callback
+never talks to the UI). Starting, stopping and saving takes run in threads (``asyncio.to_thread``)
+awaited by the key handlers, so keys pressed meanwhile are handled in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, ProgressBar, Static
+
+from tui.messages import SessionSaved
+from tui.screens.base import TimbreScreen
+from tui.widgets.meter import LevelMeter, db_text
+from tui.widgets.prompt import PromptView
+from tui.widgets.takes import TakeList
+
+TARGET_SECONDS = 60.0
+POLL_HZ = 30.0
+CLIP_FIX = "too loud: move back or lower the gain"
+OVERFLOW_FIX = "audio was dropped: press r to re-record"
+LOUD_DBFS = -1.0  # peaks above this without clipping still earn a gentle warning
+QUIET_DBFS = -40.0  # a take whose peak stays below this is probably too quiet
+
+
+class RecordScreen(TimbreScreen):
+    """Read each prompt aloud: space records and stops, enter keeps the take and moves on."""
+
+    SUB_TITLE = "Record"
+    HELP = """
+Read the sentence in the box aloud, at a normal pace, about a hand's width from the microphone.
+Space starts a take and space stops it; enter keeps it and moves to the next sentence. Listen with
+p, re-record with r, skip a sentence you cannot read with s, go back with b.
+
+The meter shows the loudest recent sample in dBFS (0 = the loudest the device can record) and a
+held peak marker. Aim for peaks around -12 to -6 dBFS. CLIP means the sound hit full scale: move
+back or lower the gain. OVERFLOW means audio was dropped: re-record that take.
+
+A session starts with 3 seconds of room tone (stay quiet): it lets Timbre remove background noise.
+About 60 seconds of accepted speech is enough; everything is saved after every take.
+"""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("space", "toggle_record", "Record/Stop", priority=True, id="record.toggle"),
+        Binding(
+            "enter",
+            "accept",
+            "Accept & next",
+            tooltip="Keep this take, go to the next prompt",
+            id="record.accept",
+        ),
+        Binding("r", "rerecord", "Re-record", tooltip="Record this prompt again", id="record.rerecord"),
+        Binding("p", "play", "Play", tooltip="Listen to this take", id="record.play"),
+        Binding("s", "skip", "Skip", tooltip="Skip this prompt", id="record.skip"),
+        Binding("b", "back", "Back", tooltip="Go to the previous prompt", id="record.back"),
+        Binding("h", "home", "Home", show=False, tooltip="Back to the Home screen", id="record.home"),
+        Binding("q", "quit", "Quit", tooltip="Leave Timbre (asks first while recording)", id="record.quit"),
+    ]
+
+    def __init__(self, session: Any, recorder: Any, *, room_tone_seconds: float | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.recorder = recorder
+        self.room_tone_seconds = room_tone_seconds
+        self.index: int = 0
+        self.phase = "ready"
+        self.notice: str | None = None  # a persistent problem line (device lost, room tone failed)
+        self._phase_started = time.monotonic()
+        self._last_meter: Any = None
+        self._shown: dict[str, str] = {}
+        self._lost_handled = False
+
+    # ------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield Static("", id="record-title")
+        yield PromptView("", id="prompt")
+        yield Static("", id="state")
+        yield Static("", id="warning")
+        yield LevelMeter(id="meter")
+        with Horizontal(id="progress-row"):
+            yield Static("", id="progress-label")
+            yield ProgressBar(total=TARGET_SECONDS, show_eta=False, id="progress")
+        yield TakeList(id="takes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.meter_widget = self.query_one(LevelMeter)
+        self.state_widget = self.query_one("#state", Static)
+        self.warning_widget = self.query_one("#warning", Static)
+        if self.room_tone_seconds is None:
+            self.room_tone_seconds = float(getattr(self.app, "room_tone_seconds", 3.0))
+        session = self.session
+        title = (
+            f"Session {session.id} · {session.language} · {session.samplerate} Hz · mic: "
+            f"{session.device or 'default'}"
+        )
+        self.query_one("#record-title", Static).update(Text(title, overflow="ellipsis", no_wrap=True))
+        next_index = session.next_pending()
+        self.index = next_index if next_index is not None else max(0, len(session.takes) - 1)
+        self.phase = self.phase_for_take() if next_index is not None else "complete"
+        self.set_interval(1 / POLL_HZ, self.poll_meter, name="meter-poll")
+        self.refresh_all()
+        if not session.room_tone_path().exists():
+            self.run_worker(self.record_room_tone(), group="room-tone", exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        if self.phase == "recording":  # the app is closing mid-take (ctrl+q): keep the take
+            try:
+                self.session.record_result(self.index, self.recorder.stop_take())
+            except Exception:  # noqa: BLE001 - a partial file left behind is repaired on the next load
+                self.log.warning("could not save the take in progress")
+        elif self.phase == "room_tone":  # left early: drop the short room tone so it is redone next time
+            try:
+                self.recorder.cancel_take()
+            except Exception:  # noqa: BLE001
+                self.log.warning("could not discard the room tone")
+        self.app.release_recorder(self.recorder)
+
+    # -------------------------------------------------------------- state
+    @property
+    def take(self) -> Any:
+        return self.session.takes[self.index]
+
+    def phase_for_take(self) -> str:
+        """The resting phase that matches the current take's status."""
+        status = self.take.status
+        return {"recorded": "recorded", "accepted": "accepted", "skipped": "skipped"}.get(status, "ready")
+
+    def set_phase(self, phase: str) -> None:
+        self.phase = phase
+        self._phase_started = time.monotonic()
+        self.refresh_all()
+
+    def state_text(self) -> str:
+        """The state line: a glyph and a word that say what is happening, readable without colour."""
+        meter = self._last_meter
+        take = self.take
+        if self.phase == "room_tone":
+            remaining = max(
+                1, math.ceil((self.room_tone_seconds or 0) - (time.monotonic() - self._phase_started))
+            )
+            return f"◌ ROOM TONE: stay quiet for {self.room_tone_seconds:g} s… {remaining}"
+        if self.phase == "recording":
+            seconds = meter.take_seconds if meter is not None else 0.0
+            return f"● REC {seconds:5.1f} s: read the sentence, then press space to stop"
+        if self.phase == "busy":
+            return "… saving"
+        if self.phase == "recorded":
+            return f"◆ RECORDED {take.seconds:.1f} s: enter accept · p play · r re-record"
+        if self.phase == "accepted":
+            return f"✓ ACCEPTED {take.seconds:.1f} s: enter next · p play · r re-record"
+        if self.phase == "skipped":
+            return "↷ SKIPPED: space records it anyway · enter next · b back"
+        if self.phase == "lost":
+            return "✗ DEVICE LOST: reconnect the microphone, then press space"
+        if self.phase == "complete":
+            return f"★ SESSION COMPLETE: {self.session.accepted_seconds:.1f} s accepted · h home · q quit"
+        return "■ READY: press space to record"
+
+    def warning_text(self) -> str:
+        """Problems with the level or the take, each with what to do about it."""
+        parts: list[str] = []
+        if self.notice:
+            parts.append(self.notice)
+        meter = self._last_meter
+        if self.phase == "recording" and meter is not None:
+            if meter.clip_count or meter.clipping:
+                parts.append(f"CLIP ×{max(1, meter.clip_count)}: {CLIP_FIX}")
+            if meter.overflow_count:
+                parts.append(f"OVERFLOW ×{meter.overflow_count}: {OVERFLOW_FIX}")
+        elif self.phase in ("recorded", "accepted"):
+            take = self.take
+            if take.clip_count:
+                parts.append(f"CLIP ×{take.clip_count}: {CLIP_FIX}")
+            if take.overflow_count:
+                parts.append(f"OVERFLOW ×{take.overflow_count}: {OVERFLOW_FIX}")
+            peak = take.peak_dbfs
+            if not take.clip_count and peak is not None and math.isfinite(peak) and peak < QUIET_DBFS:
+                parts.append(f"QUIET (peak {db_text(peak).strip()} dBFS): move closer or raise the gain")
+        elif meter is not None and meter.clipping and self.phase != "room_tone":
+            parts.append(f"CLIP: {CLIP_FIX}")
+        return " · ".join(parts)
+
+    def _put(self, key: str, widget: Static, text: str) -> None:
+        if self._shown.get(key) != text:
+            self._shown[key] = text
+            widget.update(Text(text))
+
+    def refresh_all(self) -> None:
+        """Redraw everything that depends on the session or the phase."""
+        session = self.session
+        total = len(session.takes)
+        self.query_one(PromptView).show_prompt(self.take.text, f"Prompt {self.index + 1} of {total}")
+        self.refresh_status()
+        accepted = session.accepted_seconds
+        self.query_one("#progress-label", Static).update(
+            Text(f"Accepted {accepted:5.1f} s of {TARGET_SECONDS:g} s ")
+        )
+        self.query_one("#progress", ProgressBar).update(progress=min(accepted, TARGET_SECONDS))
+        self.query_one(TakeList).show(session.takes, self.index)
+
+    def refresh_status(self) -> None:
+        self._put("state", self.state_widget, self.state_text())
+        self._put("warning", self.warning_widget, self.warning_text())
+        self.state_widget.set_class(self.phase == "recording", "rec")
+        self.warning_widget.set_class(bool(self._shown.get("warning")), "active")
+
+    def poll_meter(self) -> None:
+        """Read the recorder's meter snapshot (timer callback, ~30 per second)."""
+        try:
+            meter = self.recorder.meter()
+        except Exception:  # a recorder being replaced or closed: skip this frame
+            return
+        self._last_meter = meter
+        self.meter_widget.show(meter.peak_dbfs, meter.peak_hold_dbfs)
+        if meter.error and not self._lost_handled and self.phase not in ("busy", "room_tone"):
+            self._lost_handled = True
+            self.run_worker(self.device_lost(meter.error), group="device", exit_on_error=False)
+        self.refresh_status()
+
+    def saved(self) -> None:
+        """Tell the app the session changed (every Session method that changes it saves at once)."""
+        self.post_message(
+            SessionSaved(self.session.id, self.session.accepted_seconds, bool(self.session.is_complete))
+        )
+
+    # ---------------------------------------------------------- audio work
+    async def record_room_tone(self) -> None:
+        """Record a few seconds of silence first (the noise profile), with a countdown."""
+        from engine.errors import TimbreError
+
+        self.set_phase("room_tone")
+        try:
+            result = await asyncio.to_thread(
+                self.app.services.record_room_tone,
+                self.recorder,
+                self.session.room_tone_path(),
+                float(self.room_tone_seconds or 3.0),
+            )
+        except TimbreError as exc:
+            self.notice = f"Room tone not recorded ({exc.message}); it is tried again next time."
+            self.notify(exc.message, title="Room tone", severity="warning")
+        else:
+            if result is not None and hasattr(self.session, "set_room_tone"):
+                self.session.set_room_tone(result)
+        self.set_phase(self.phase_for_take() if self.session.next_pending() is not None else "complete")
+        if self.phase != "complete":
+            self.notify("Room tone recorded. Press space and read the sentence.", timeout=4)
+
+    async def start_take(self) -> None:
+        from engine.errors import TimbreError
+
+        if self.phase == "lost" and not await self.reopen():
+            return
+        path: Path = self.session.take_path(self.index)
+        try:
+            await asyncio.to_thread(self.recorder.start_take, path)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}".strip(), title="Cannot record", severity="error")
+            return
+        self.notice = None
+        self.set_phase("recording")
+
+    async def stop_take(self) -> bool:
+        """Stop the running take and record its result; False when nothing could be kept."""
+        from engine.audio.devices import DeviceLost
+        from engine.errors import TimbreError
+
+        self.set_phase("busy")
+        try:
+            result = await asyncio.to_thread(self.recorder.stop_take)
+        except DeviceLost as exc:
+            self._lost_handled = True
+            await self.keep_lost_take(exc.message, getattr(exc, "result", None))
+            return False
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}".strip(), title="Take not saved", severity="error")
+            self.set_phase(self.phase_for_take())
+            return False
+        self.session.record_result(self.index, result)
+        self.saved()
+        self.set_phase("recorded")
+        if result.clip_count:
+            self.notify(f"CLIP ×{result.clip_count}: {CLIP_FIX}. Press r to re-record.", severity="warning")
+        if result.overflow_count:
+            self.notify(f"OVERFLOW ×{result.overflow_count}: {OVERFLOW_FIX}.", severity="warning")
+        return True
+
+    async def cancel_take(self) -> None:
+        await asyncio.to_thread(self.recorder.cancel_take)
+        self.set_phase(self.phase_for_take())
+
+    async def device_lost(self, error: str) -> None:
+        """The microphone vanished: keep what was recorded and say what to do."""
+        from engine.audio.devices import DeviceLost
+
+        result = None
+        if self.phase == "recording":
+            self.set_phase("busy")
+            try:
+                result = await asyncio.to_thread(self.recorder.stop_take)
+            except DeviceLost as exc:
+                result = getattr(exc, "result", None)
+            except Exception:  # the partial file stays on disk; Session.load repairs it
+                result = None
+        await self.keep_lost_take(error, result)
+
+    async def keep_lost_take(self, error: str, result: Any) -> None:
+        kept = ""
+        if result is not None and getattr(result, "frames", 0) > 0:
+            self.session.record_result(self.index, result)
+            self.saved()
+            kept = f" The partial take ({result.seconds:.1f} s) was kept."
+        elif self.session.take_path(self.index).with_suffix(".partial.wav").exists():
+            kept = " The partial take was kept on disk."
+        self.notice = f"DEVICE LOST: {error}{kept}"
+        self.notify(
+            f"{error}{kept} Reconnect the microphone, then press space.", severity="error", timeout=15
+        )
+        self.set_phase("lost")
+
+    async def reopen(self) -> bool:
+        """Open the microphone again after it was lost."""
+        from engine.errors import TimbreError
+
+        self.app.release_recorder(self.recorder)
+        make = self.app.services.make_recorder
+
+        def build() -> Any:
+            recorder = make(self.session.device, self.session.samplerate)
+            recorder.open()
+            return recorder
+
+        try:
+            self.recorder = await asyncio.to_thread(build)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}".strip(), title="Microphone", severity="error")
+            return False
+        self.app.track_recorder(self.recorder)
+        self._lost_handled = False
+        self.notice = None
+        self.set_phase(self.phase_for_take())
+        return True
+
+    def go_next(self) -> None:
+        next_index = self.session.next_pending()
+        if next_index is None:
+            self.set_phase("complete")
+            self.notify(f"Session complete: {self.session.accepted_seconds:.1f} s accepted.", timeout=8)
+            return
+        self.index = next_index
+        self.set_phase(self.phase_for_take())
+
+    def blocked(self) -> bool:
+        """True (and says why) while room tone or saving is in progress."""
+        if self.phase == "room_tone":
+            self.notify("Wait for the room tone to finish (stay quiet).", severity="warning", timeout=2)
+            return True
+        return self.phase == "busy"
+
+    # ------------------------------------------------------------- actions
+    async def action_toggle_record(self) -> None:
+        """space: start a take, or stop the running one."""
+        if self.blocked():
+            return
+        if self.phase == "recording":
+            await self.stop_take()
+        elif self.phase == "complete":
+            self.notify("Every prompt is done. Press b to go back to a prompt, or h for Home.")
+        else:
+            await self.start_take()
+
+    async def action_rerecord(self) -> None:
+        """r: record this prompt again (a running take is discarded)."""
+        if self.blocked():
+            return
+        if self.phase == "recording":
+            await self.cancel_take()
+        await self.start_take()
+
+    async def action_accept(self) -> None:
+        """enter: keep this take and go to the next prompt."""
+        if self.blocked():
+            return
+        if self.phase == "recording" and not await self.stop_take():
+            return
+        status = self.take.status
+        if self.phase == "complete":
+            return
+        if status in ("recorded", "accepted"):
+            if status == "recorded":
+                before = self.session.accepted_seconds
+                self.session.set_status(self.index, "accepted")
+                self.saved()
+                if before < TARGET_SECONDS <= self.session.accepted_seconds:
+                    self.notify(
+                        f"{TARGET_SECONDS:g} s of speech accepted: enough for a voice. Keep going for a "
+                        "better one, or press h for Home.",
+                        title="Target reached",
+                        timeout=8,
+                    )
+            self.go_next()
+        elif status == "skipped":
+            self.go_next()
+        else:
+            self.notify("Nothing recorded yet: press space to record, or s to skip this prompt.", timeout=3)
+
+    async def action_skip(self) -> None:
+        """s: skip this prompt."""
+        if self.blocked():
+            return
+        if self.phase == "recording":
+            await self.cancel_take()
+        if self.take.status != "accepted":
+            self.session.set_status(self.index, "skipped")
+            self.saved()
+        self.go_next()
+
+    async def action_back(self) -> None:
+        """b: the previous prompt."""
+        if self.blocked():
+            return
+        if self.phase == "recording":
+            self.notify("Stop the take first (space).", timeout=2)
+            return
+        if self.index == 0:
+            self.notify("This is the first prompt.", timeout=2)
+            return
+        self.index -= 1
+        self.set_phase(self.phase_for_take())
+
+    async def action_play(self) -> None:
+        """p: listen to this take."""
+        from engine.errors import TimbreError
+
+        if self.phase in ("recording", "room_tone", "busy"):
+            self.notify("Stop the take first (space).", timeout=2)
+            return
+        path = self.session.take_path(self.index)
+        if not path.exists():
+            self.notify("Nothing recorded for this prompt yet.", timeout=2)
+            return
+        try:
+            await asyncio.to_thread(self.app.services.play, path)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}".strip(), title="Playback", severity="warning", timeout=10)
+            return
+        self.notify(f"Playing take {self.take.id}…", timeout=2)
+
+    async def leave(self) -> bool:
+        """Before leaving: ask when a take is running, and keep it if the person agrees."""
+        if self.phase != "recording":
+            return True
+        from tui.screens.dialogs import ConfirmDialog
+
+        keep = await self.app.push_screen_wait(
+            ConfirmDialog("A take is being recorded. Stop it, keep it, and leave?", "stop and leave", "stay")
+        )
+        if not keep:
+            return False
+        if self.phase == "recording":
+            await self.stop_take()
+        return True
+
+    def action_quit(self) -> None:
+        """q: quit Timbre (asks first while a take is running)."""
+        self.run_worker(self._quit(), group="leave", exclusive=True)
+
+    async def _quit(self) -> None:
+        if await self.leave():
+            self.app.exit(0)
+
+    def action_home(self) -> None:
+        """h: back to Home (asks first while a take is running)."""
+        self.run_worker(self._home(), group="leave", exclusive=True)
+
+    async def _home(self) -> None:
+        if await self.leave():
+            self.dismiss()

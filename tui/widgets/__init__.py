@@ -1,0 +1,1 @@
+"""Widgets of the Timbre app (level meter, prompt view, take list)."""
