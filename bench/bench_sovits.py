@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import time
@@ -45,47 +46,48 @@ def _random_v2(device: torch.device):
 
 
 def main() -> None:
-    """Print decode RTF, baselines and peak memory."""
+    """Print decode RTF against in-run baselines, per CPU thread count, and peak memory."""
     from engine.models.spec import spectrogram
 
-    device = torch.device("cpu")
-    threads = torch.get_num_threads()
     rss_start = _peak_rss_mib()
-    model = _random_v2(device)
+    default_threads = torch.get_num_threads()
+    model = _random_v2(torch.device("cpu"))
     gen = torch.Generator().manual_seed(1)
     codes = torch.randint(0, 1024, (1, 1, TOKENS), generator=gen)
     text = torch.randint(0, 732, (1, PHONES), generator=gen)
     ref_wav = torch.randn(1, int(32000 * SECONDS), generator=gen) * 0.1
     refer = spectrogram(ref_wav)
-    ge = model.reference_embedding(refer).detach()
     audio_s = TOKENS * 1280 / 32000
-
-    with torch.inference_mode():
-        dec_med, dec_min = _best_of(lambda: model.decode(codes, text, ge=ge, generator=torch.Generator()))
-        ref_med, _ = _best_of(lambda: model.reference_embedding(refer))
-        stft_med, _ = _best_of(lambda: spectrogram(ref_wav), repeats=10)
-        a = torch.randn(1024, 1024)
-        b = torch.randn(1024, 1024)
-        mm_med, _ = _best_of(lambda: a @ b, repeats=10)
-    gflops = 2 * 1024**3 / mm_med / 1e9
-    rss_peak = _peak_rss_mib()
-
-    print(f"device: cpu, torch threads {threads}, torch {torch.__version__}")
+    print(
+        f"torch {torch.__version__}, load average {os.getloadavg()[0]:.1f} (other processes skew CPU timings)"
+    )
     print(
         f"audio: {audio_s:.2f} s ({TOKENS} tokens, {PHONES} phones), V2 random weights, weight norm removed"
     )
-    print(
-        f"decode: median {dec_med * 1000:.0f} ms, min {dec_min * 1000:.0f} ms -> RTF {dec_med / audio_s:.3f}"
-    )
-    print(f"reference embedding (5 s ref, computed once per voice): {ref_med * 1000:.1f} ms")
-    print(
-        f"baseline 1: STFT of the same audio: {stft_med * 1000:.2f} ms (decode = {dec_med / stft_med:.0f}x)"
-    )
-    print(f"baseline 2: 1024^3 fp32 matmul: {mm_med * 1000:.2f} ms ({gflops:.1f} GFLOP/s)")
-    print(f"  decode = {dec_med / mm_med:.0f} matmuls = {dec_med * gflops:.1f} GFLOP at that rate")
-    print(f"peak RSS: {rss_peak:.0f} MiB (process start {rss_start:.0f} MiB)")
+    a = torch.randn(1024, 1024)
+    b = torch.randn(1024, 1024)
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        with torch.inference_mode():
+            ge = model.reference_embedding(refer)
+            dec_med, dec_min = _best_of(lambda ge=ge: model.decode(codes, text, ge=ge))
+            ref_med, _ = _best_of(lambda: model.reference_embedding(refer))
+            stft_med, _ = _best_of(lambda: spectrogram(ref_wav), repeats=10)
+            mm_med, _ = _best_of(lambda: a @ b, repeats=10)
+        gflops = 2 * 1024**3 / mm_med / 1e9
+        print(f"[cpu, {threads} thread(s)]")
+        rtf = dec_med / audio_s
+        print(f"  decode: median {dec_med * 1000:.0f} ms, min {dec_min * 1000:.0f} ms -> RTF {rtf:.3f}")
+        print(f"  reference embedding of a 5 s clip (once per voice): {ref_med * 1000:.1f} ms")
+        print(
+            f"  baseline STFT of the same audio: {stft_med * 1000:.2f} ms (decode {dec_med / stft_med:.0f}x)"
+        )
+        print(f"  baseline 1024^3 fp32 matmul: {mm_med * 1000:.2f} ms = {gflops:.1f} GFLOP/s")
+        print(f"  decode = {dec_med / mm_med:.0f} such matmuls ({dec_med * gflops:.0f} GFLOP at that rate)")
+    torch.set_num_threads(default_threads)
+    print(f"peak RSS: {_peak_rss_mib():.0f} MiB (before building the model {rss_start:.0f} MiB)")
     if torch.cuda.is_available():
-        _gpu(model.cpu(), codes, text, refer, audio_s)
+        _gpu(model, codes, text, refer, audio_s)
 
 
 def _gpu(model, codes, text, refer, audio_s: float) -> None:

@@ -29,7 +29,7 @@ REF_MIN_S = 3.0
 REF_MAX_S = 10.0
 MIN_INPUT_RATE = 16000
 NOT_SPOKEN = {"SP", "SP2", "SP3", "UNK", "_"}  # table symbols that are not speech sounds
-FINAL_PUNCT = tuple("。！？!?.…；;，,")
+FINAL_PUNCT = tuple("，。？！,.?!~:：—…")  # the reference's split marks
 
 
 class ReferenceAudioError(AudioError):
@@ -61,8 +61,8 @@ class SynthParams:
             raise ValueError("top_k must be >= 1")
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError("top_p must be in (0, 1]")
-        if self.temperature <= 0:
-            raise ValueError("temperature must be > 0")
+        if self.temperature < 0:
+            raise ValueError("temperature must be >= 0")
         if not 0.25 <= self.speed <= 4.0:
             raise ValueError("speed must be in [0.25, 4]")
         if self.noise_scale < 0 or self.pause_s < 0:
@@ -108,8 +108,10 @@ class Models:
         """The BERT model, loaded the first time Mandarin text needs it."""
         if self.bert is None:
             if self.bert_folder is None:
-                raise ModelError("Mandarin text needs the BERT model, which is not available.",
-                                 "Run `timbre models download`.")  # fmt: skip
+                raise ModelError(
+                    "Mandarin text needs the BERT model, which is not available.",
+                    "Run `timbre models download`.",
+                )
             from engine.models.bert import BertFeatures
 
             self.bert = BertFeatures.load(self.bert_folder, self.device)
@@ -238,9 +240,13 @@ class Synthesizer:
                 continue
             ids.extend(int(i) for i in seg.ids)
             if seg.language == "zh":
-                feats.append(
-                    self.models.bert_features().phone_features(seg.normalized_text, list(seg.word2ph))
-                )
+                bert_model = self.models.bert_features()
+                if bert_model.dim != self.bert_dim:
+                    raise ModelError(
+                        f"The BERT model gives {bert_model.dim}-d features; the GPT expects {self.bert_dim}.",
+                        "Use chinese-roberta-wwm-ext-large (`timbre models download`).",
+                    )
+                feats.append(bert_model.phone_features(seg.normalized_text, list(seg.word2ph or [])))
             else:
                 feats.append(torch.zeros(self.bert_dim, len(seg.ids)))
         bert = (
@@ -282,7 +288,7 @@ class Synthesizer:
             )
         language = self.voice.language
         if not text.endswith(FINAL_PUNCT):
-            text += "。" if language == "zh" else "."
+            text += "." if language == "en" else "。"  # as the reference does
         ids, bert, segments = self._phones(text, language)
         if not ids or not self._speakable(segments):
             raise TextError(
@@ -343,8 +349,8 @@ class Synthesizer:
         """Yield the audio sentence by sentence (each after the first begins with the pause)."""
         p = params or SynthParams()
         language = p.language or self.voice.language
+        sentences = self._sentences(text, language, p.split_method)  # text errors first: they are cheap
         self.reference()
-        sentences = self._sentences(text, language, p.split_method)
         base = p.seed if p.seed is not None else random.randrange(2**31)
         pause = np.zeros(int(round(p.pause_s * SAMPLE_RATE)), np.float32)
         for index, (sentence, ids, bert) in enumerate(sentences):

@@ -15,6 +15,12 @@ away mid-take. The context manager sets ``PULSE_SERVER``, ``PULSE_SINK`` and ``P
 ``os.environ`` (restored on exit) and re-initialises sounddevice, because PortAudio lists devices
 only when it initialises. ``mic.env`` holds the three variables for child processes (tmux, etc.).
 
+PortAudio's ALSA ``pulse``/``default`` devices report 44100 Hz as their default rate whatever the
+sink's rate, so a Recorder left at its default rate records at 44100 Hz and PulseAudio resamples.
+For sample-exact comparisons pass ``samplerate=mic.rate`` (or start the mic at 44100). A small
+``parec`` reader keeps the null sink rendering in 20 ms chunks; without it every new capture stream
+waits up to ~2 s for its first block.
+
 Run ``python tests/virtual_mic.py [rate]`` to start one in the foreground and print the variables.
 """
 
@@ -39,6 +45,16 @@ _PULSE_VARS = ("PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE")
 
 class VirtualMicUnavailable(RuntimeError):
     """pulseaudio/pactl are missing or the daemon would not start."""
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the process that started us dies (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001 - best effort; stop() is the normal path
+        pass
 
 
 def tools_available() -> bool:
@@ -133,7 +149,12 @@ def start_virtual_microphone(rate: int = 48000, *, channels: int = 1, timeout: f
         f"module-null-sink sink_name={SINK_NAME} rate={rate} channels={channels}",
     ]
     proc = subprocess.Popen(
-        cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
     )
     mic = VirtualMic(runtime_dir=runtime, rate=rate, process=proc)
     client_env = dict(env, PULSE_SERVER=mic.server)
@@ -167,6 +188,7 @@ def _start_keeper(mic: VirtualMic, env: dict[str, str], deadline: float) -> None
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
     )
     mic.keeper = keeper
     flowing = threading.Event()
@@ -249,6 +271,7 @@ def play_into_mic(
 
 def _main(argv: list[str]) -> int:
     rate = int(argv[0]) if argv else 48000
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # run the cleanup below on kill
     mic = start_virtual_microphone(rate)
     for key, value in mic.env.items():
         print(f"export {key}={value}")

@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MANIFEST = "metadata.csv"
+"""clean/metadata.csv lists the takes prepared for training ("0001|text"), nothing else."""
+
 
 class RecordingInProgress(AudioError):
     """Cleaning was asked for while a take of the same session is being recorded."""
@@ -81,6 +84,8 @@ def highpass(x: np.ndarray, sr: int, cutoff_hz: float) -> np.ndarray:
     """Zero-phase 2nd-order Butterworth high-pass (also removes any DC offset)."""
     from scipy.signal import butter, sosfiltfilt
 
+    if x.size == 0:
+        return x.astype(np.float32)
     if x.size < 64 or cutoff_hz <= 0:
         return (x - x.mean()).astype(np.float32)
     sos = butter(2, cutoff_hz, btype="highpass", fs=sr, output="sos")
@@ -156,9 +161,30 @@ def clean_file(
 
 
 def recording_in_progress(session: Session) -> bool:
-    """True while a take of this session is being written (a ``*.partial.wav`` exists)."""
-    takes = session.dir / "takes"
-    return takes.is_dir() and any(takes.glob("*.partial.wav"))
+    """True while a take or the room tone of this session is being written (a ``*.partial.wav`` exists).
+
+    ``Session.load`` repairs partial files a crash left behind, so in a loaded session any partial
+    file belongs to a recording running now.
+    """
+    return session_folder_recording(session.dir, recent_s=None)
+
+
+def session_folder_recording(folder: Path, recent_s: float | None = 5.0) -> bool:
+    """True if ``folder`` holds a ``*.partial.wav`` (modified in the last ``recent_s`` seconds, if given).
+
+    Used before loading a session from another process (``timbre check``/``import``): loading would
+    "repair" a take that is still being recorded.
+    """
+    if not folder.is_dir():
+        return False
+    now = time.time()
+    for part in list(folder.glob("*.partial.wav")) + list(folder.glob("takes/*.partial.wav")):
+        try:
+            if recent_s is None or now - part.stat().st_mtime < recent_s:
+                return True
+        except OSError:
+            continue
+    return False
 
 
 @dataclass
@@ -195,6 +221,7 @@ def prepare_session(
 ) -> PrepareResult:
     """Write clean/NNNN.wav for every trainable take and mark the session ready (refuses while recording).
 
+    clean/metadata.csv then lists exactly the prepared takes ("0001|text"): the training set.
     Takes are analysed first when they have no stored report. Rejected, skipped and pending takes,
     takes without a transcript and takes that fail the quality check are excluded and listed.
     """
@@ -241,9 +268,26 @@ def prepare_session(
     if progress:
         progress(len(indices), len(indices), "")
     done = cancelled is None or not cancelled()
+    if done:
+        _write_manifest(session, cleaned)
     _mark_ready(session, done and bool(cleaned))
     session.save()
     return PrepareResult(cleaned, excluded, sum(c.seconds for c in cleaned), time.perf_counter() - start)
+
+
+def _write_manifest(session: Session, cleaned: list[CleanResult]) -> None:
+    """Write clean/metadata.csv ("0001|text") naming exactly the training takes; remove stale clean files."""
+    from engine.fsutil import atomic_write_text
+
+    folder = session.dir / "clean"
+    folder.mkdir(parents=True, exist_ok=True)
+    keep = {c.path.name for c in cleaned}
+    texts = {f"{t.id}.wav": t.text for t in session.takes}
+    for old in folder.glob("*.wav"):
+        if old.name not in keep:  # a take rejected or failed since the last run: not training data any more
+            old.unlink(missing_ok=True)
+    lines = [f"{name[:-4]}|{texts.get(name, '')}\n" for name in sorted(keep)]
+    atomic_write_text(folder / MANIFEST, "".join(lines))
 
 
 def _mark_ready(session: Session, ready: bool) -> None:

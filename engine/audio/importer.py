@@ -190,7 +190,11 @@ def import_file(
     def write(i: int, samples: np.ndarray, rate: int) -> None:
         index = session.add_take(known or "", source="imported", save=False)
         subtype = "PCM_16" if info.subtype in ("PCM_16", "PCM_U8", "PCM_S8", "ULAW", "ALAW") else "PCM_24"
-        write_wav(session.take_path(index), samples, rate, subtype, durable=False)
+        try:
+            write_wav(session.take_path(index), samples, rate, subtype, durable=False)
+        except BaseException:
+            session.takes.pop(index)  # never leave a take without its audio
+            raise
         take = session.takes[index]
         peak = float(np.max(np.abs(samples))) if samples.size else 0.0
         take.status, take.seconds = "recorded", samples.size / rate
@@ -235,13 +239,16 @@ def import_files(
             out.files.append(import_file(session, p, transcripts=table, settings=settings))
         except AudioError as exc:
             out.errors.append((Path(p), exc))
+        except (OSError, ValueError, RuntimeError) as exc:  # disk full, odd decoder errors: report, go on
+            log.exception("import of %s failed", p)
+            out.errors.append((Path(p), AudioError(f"Could not import {Path(p).name}: {exc}", "")))
     if progress:
         progress(len(paths), len(paths), "")
     if table.lines:
         new = session.takes[first_new:]
         if len(table.lines) == len(new):
             for take, line in zip(new, table.lines, strict=True):
-                take.text = line
+                take.text = " ".join(line.replace("|", " ").split())
             session.save()
         else:
             out.notes.append(

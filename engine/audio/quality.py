@@ -23,10 +23,10 @@ bandwidth          ≥ 10 kHz / ≥ 6 kHz / below       notes (cliff ≥ 20 dB o
                                                     audio at ~7–8 kHz (warn); 22.05 kHz sources end near
                                                     10.6 kHz (measured) and pass
 mains hum          < 12 dB / ≥ 12 dB (warn only)    peak over neighbouring bins; measured on test
-                                                    speech: clean 2–5 dB, −55 dBFS hum 27–29 dB
+                                                    speech: clean 2–5 dB, −55 dBFS hum 24–29 dB
 overflows          0 / – / ≥ 1                      notes: any dropped input block → re-record
 bad samples        0 / NaN/inf or truncated (warn)  repaired as silence while reading
-transcript         text / – / none                  a take without text cannot be trained on
+transcript         text / none (warn)               a take without text is left out of training
 =================  ===============================  =====================================================
 
 The SNR is a blind estimate (no clean reference): total power over noise power, noise from the
@@ -551,7 +551,7 @@ def analyse_samples(
                     "transcript",
                     "Transcript",
                     "missing",
-                    "fail",
+                    "warn",
                     "No transcript: type what is said, or it is left out of training.",
                     None,
                 )

@@ -168,7 +168,11 @@ class Recorder:
             return
         sd = load_sounddevice()
         self._closing = False
-        self._error = None
+        with self._lock:
+            self._error = None
+            self._block_count = 0
+            self._last_block_t = time.monotonic()
+        stream = None
         try:
             with quiet_stderr():
                 stream = sd.InputStream(
@@ -182,11 +186,12 @@ class Recorder:
                 )
                 stream.start()
         except sd.PortAudioError as exc:
+            if stream is not None:
+                self._closing = True
+                _close_stream(stream)
             raise portaudio_error(exc, self.device, self.samplerate) from exc
         self._stream = stream
         self._opened_at = time.monotonic()
-        with self._lock:
-            self._last_block_t = self._opened_at
         log.info("input stream open: %s at %d Hz", self.device.name, self.samplerate)
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:

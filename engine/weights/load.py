@@ -67,8 +67,9 @@ def build_gpt(w: Weights, device: str | torch.device = "cpu"):
 
     bert = w.weight.get("bert_proj.weight")
     cfg = gpt_config_from_dict(w.config, bert_dim=int(bert.shape[1]) if bert is not None else None)
+    with torch.device("meta"):  # check names and shapes before allocating anything
+        _check_keys(Text2Semantic(cfg), w.weight, w.path)
     model = Text2Semantic(cfg)
-    _check_keys(model, w.weight, w.path)
     model.load_state_dict(w.weight, strict=True)
     return model.to(device).eval()
 
@@ -83,8 +84,9 @@ def build_sovits(w: Weights, device: str | torch.device = "cpu"):
             "Use the v2 pretrained files or a v2 fine-tune.",
         )
     cfg = sovits_config_from_dict(w.config)
+    with torch.device("meta"):
+        _check_keys(SynthesizerTrn(cfg), w.weight, w.path, optional=TRAIN_ONLY_PREFIX)
     model = SynthesizerTrn(cfg)
-    _check_keys(model, w.weight, w.path, optional=TRAIN_ONLY_PREFIX)
     model.load_state_dict(w.weight, strict=False)
     del model.enc_q
     model.remove_weight_norm()

@@ -200,3 +200,29 @@ def test_take_misuse(recorder, tmp_path):
     with pytest.raises(AudioError, match="already"):
         recorder.start_take(tmp_path / "b.wav")
     recorder.stop_take()
+
+
+def test_overflows_are_counted_per_take(recorder, tmp_path):
+    from types import SimpleNamespace
+
+    block = np.zeros((256, 1), dtype=np.float32)
+    info = SimpleNamespace(currentTime=0.0, inputBufferAdcTime=0.0)
+    overflow = SimpleNamespace(input_overflow=True)
+    recorder._callback(block, 256, info, overflow)  # before the take: not counted in it
+    recorder.start_take(tmp_path / "0006.wav")
+    for _ in range(2):
+        recorder._callback(block, 256, info, overflow)  # as PortAudio reports a dropped buffer
+    assert recorder.meter().overflow_count == 2
+    assert recorder.stop_take().overflow_count == 2
+    recorder.start_take(tmp_path / "0007.wav")
+    assert recorder.stop_take().overflow_count == 0
+
+
+def test_peak_hold_holds_then_decays(recorder):
+    from engine.audio.recorder import PEAK_DECAY_DB_PER_S, PEAK_HOLD_S
+
+    now = time.monotonic()
+    with recorder._lock:
+        recorder._hold_db, recorder._hold_t = -6.0, now
+        assert recorder._held_db(now + PEAK_HOLD_S - 0.1) == -6.0
+        assert recorder._held_db(now + PEAK_HOLD_S + 1.0) == pytest.approx(-6.0 - PEAK_DECAY_DB_PER_S)

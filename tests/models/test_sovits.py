@@ -258,3 +258,36 @@ def test_tiny_discriminator_and_gan_losses():
     assert all(math.isfinite(v) and v >= 0 for v in values)
     same = feature_loss(fmap_r, fmap_r)
     assert same.detach().item() == 0.0
+
+
+def test_inference_only_model_decodes_but_cannot_train():
+    full = _model()
+    _randomise(full)
+    slim = SynthesizerTrn(TINY, with_posterior=False).eval()
+    missing, unexpected = slim.load_state_dict(full.state_dict(), strict=False)
+    assert missing == [] and unexpected and all(k.startswith("enc_q.") for k in unexpected)
+    codes = torch.randint(0, TINY.codebook_size, (1, 1, 3))
+    text = torch.randint(0, TINY.n_symbols, (1, 3))
+    ref = _ref_spec(0.5)
+    a = full.decode(codes, text, ref, generator=torch.Generator().manual_seed(1))
+    b = slim.decode(codes, text, ref, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+    _, spec, spec_len, ssl, text_b, text_len = _batch(8)
+    with pytest.raises(ValueError, match="posterior"):
+        slim(ssl, spec, spec_len, text_b, text_len)
+
+
+def test_v2_sized_model_decodes_a_few_tokens():
+    from engine.models.sovits import V2
+
+    torch.manual_seed(0)
+    model = SynthesizerTrn(V2, with_posterior=False).eval()
+    model.remove_weight_norm()
+    codes = torch.randint(0, V2.codebook_size, (1, 1, 2))
+    text = torch.randint(0, V2.n_symbols, (1, 4))
+    ref = _ref_spec(0.3)
+    ge = model.reference_embedding(ref)
+    assert ge.shape == (1, 512, 1)
+    out = model.decode(codes, text, ge=ge, generator=torch.Generator().manual_seed(0))
+    assert out.shape == (1, 1, 2 * 1280) and torch.isfinite(out).all()
+    assert model.extract_latent(torch.randn(1, 768, 9)).shape == (1, 1, 4)

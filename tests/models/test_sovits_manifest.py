@@ -104,3 +104,11 @@ def test_tiny_has_the_same_key_structure_as_v2(v2_meta):
         return ".".join("N" if part.isdigit() else part for part in key.split("."))
 
     assert {pattern(k) for k in tiny.state_dict()} == {pattern(k) for k in gen.state_dict()}
+
+
+def test_inference_only_build_matches_the_finetune_export_keys(manifest):
+    with torch.device("meta"):
+        gen = SynthesizerTrn(V2, with_posterior=False)
+    exported = {k for k, v in manifest["generator"]["state_dict"].items() if v["in_finetune_export"]}
+    assert set(gen.state_dict()) == exported
+    assert len(exported) == 673

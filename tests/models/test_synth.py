@@ -33,11 +33,11 @@ from engine.synth import (  # noqa: E402
     load_models,
 )
 from engine.voice import UnknownVoice, Voice  # noqa: E402
-from engine.weights import configs, convert, locate  # noqa: E402
+from engine.weights import configs, convert, locate, official  # noqa: E402
 from engine.weights.registry import part  # noqa: E402
 
 REF_TEXT = "The north wind and the sun were disputing which was the stronger"
-FAST = SynthParams(seed=7, max_steps=24)
+FAST = SynthParams(seed=7, max_steps=12)
 
 
 def _espeak(text: str, out: Path, voice: str = "en-us") -> Path:
@@ -118,7 +118,7 @@ def test_same_seed_same_audio_and_stream_equals_whole(models, reference):
     streamed = np.concatenate([c.audio for c in synth.stream(text, FAST)])
     assert np.array_equal(whole, again)
     assert np.array_equal(whole, streamed)
-    other = synth.synthesize(text, SynthParams(seed=8, max_steps=24))
+    other = synth.synthesize(text, SynthParams(seed=8, max_steps=12))
     assert not (len(other) == len(whole) and np.array_equal(other, whole))
 
 
@@ -134,7 +134,7 @@ def test_reference_work_is_done_once(models, reference, monkeypatch):
 
 def test_mandarin_text_gets_bert_features(models, reference):
     synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
-    params = SynthParams(seed=3, max_steps=16, language="zh")
+    params = SynthParams(seed=3, max_steps=12, language="zh")
     ids, bert, segments = synth._phones("你好，世界。", "zh")
     assert segments[0].language == "zh" and bert.shape == (GPT_TINY.bert_dim, len(ids)) and bert.any()
     audio = synth.synthesize("你好，世界。今天天气很好。", params)
@@ -144,9 +144,9 @@ def test_mandarin_text_gets_bert_features(models, reference):
 def test_settings_change_the_result(models, reference):
     synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
     base = synth.synthesize("Hello there.", FAST)
-    quiet = synth.synthesize("Hello there.", SynthParams(seed=7, max_steps=24, noise_scale=0.0))
+    quiet = synth.synthesize("Hello there.", SynthParams(seed=7, max_steps=12, noise_scale=0.0))
     assert len(quiet) == len(base) and not np.array_equal(quiet, base)
-    slow = synth.synthesize("Hello there.", SynthParams(seed=7, max_steps=24, speed=0.5))
+    slow = synth.synthesize("Hello there.", SynthParams(seed=7, max_steps=12, speed=0.5))
     assert len(slow) > len(base)
     with pytest.raises(ValueError):
         SynthParams(top_p=0)
@@ -226,6 +226,12 @@ def test_a_fine_tuned_voice_folder_speaks_like_its_weights(env, studio_home, mod
         "Hello there.", FAST
     )
     assert np.array_equal(mine, zero_shot)
+    # and it exports to the official formats the WebUI reads
+    from tui.cli import main
+
+    assert main(["--home", str(studio_home), "models", "export", "--voice", "ana"]) == 0
+    assert official.read_sovits(folder / "export" / "ana.pth").version == "v2"
+    assert official.read_gpt(folder / "export" / "ana.ckpt").config == configs.gpt_config_to_dict(GPT_TINY)
 
 
 def test_say_command_writes_a_32k_wav(env, tmp_path, reference, capsys):

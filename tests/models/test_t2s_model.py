@@ -176,6 +176,32 @@ def test_cache_decode_equals_full_recomputation(tiny):
     assert torch.equal(a, b)
 
 
+def test_layers_compute_what_torch_transformer_encoder_layers_compute(tiny):
+    # the reference's layer is torch's post-LN TransformerEncoderLayer (ReLU, packed q,k,v): same keys
+    phones, bert, prompt = _inputs(t=8, p=5, seed=6)
+    cfg = tiny.config
+    ref_layers = [
+        nn.TransformerEncoderLayer(cfg.hidden_dim, cfg.n_head, cfg.ffn_dim, 0.1, batch_first=True).eval()
+        for _ in range(cfg.n_layer)
+    ]
+    for i, layer in enumerate(ref_layers):
+        missing, unexpected = layer.load_state_dict(tiny.h.layers[i].state_dict(), strict=True)
+        assert not missing and not unexpected
+    with torch.no_grad():
+        # the reference's input: x = emb + bert_proj, plus alpha * pe; same for the audio, positions from 0
+        text = tiny.ar_text_embedding.word_embeddings(phones) + tiny.bert_proj(bert.transpose(1, 2))
+        text = text + tiny.ar_text_position.alpha * sine_table(8, cfg.hidden_dim)
+        audio = tiny.ar_audio_embedding.word_embeddings(prompt)
+        audio = audio + tiny.ar_audio_position.alpha * sine_table(5, cfg.hidden_dim)
+        x = torch.cat([text, audio], dim=1)
+        blocked = ~prefix_mask(8, 5)  # torch's boolean masks are True where attention is *not* allowed
+        for layer in ref_layers:
+            x = layer(x, src_mask=blocked)
+        want = tiny.ar_predict_layer(x[:, -1])
+        got = tiny.logits_full(phones, bert, prompt)
+    assert torch.allclose(got, want, atol=1e-5)
+
+
 def test_cache_logits_match_recomputation(tiny):
     phones, bert, prompt = _inputs(t=7, p=5, seed=3)
     with torch.no_grad():

@@ -232,3 +232,15 @@ def test_the_official_v2_configs_map_to_the_v2_models():
     assert configs.gpt_config_from_dict(s1) == GPT_V2
     assert configs.gpt_config_from_dict(s1, bert_dim=1024) == GPT_V2
     assert configs.sovits_config_from_dict(configs.sovits_config_to_dict(SOVITS_TINY)) == SOVITS_TINY
+
+
+def test_files_whose_config_is_a_plain_dict_load_too(tmp_path, tiny_models):
+    """Some reference versions save ``hps.to_dict()`` instead of the HParams object."""
+    sovits, _ = tiny_models
+    cfg = configs.sovits_config_to_dict(SOVITS_TINY)
+    weight = {k: v.half() for k, v in sovits.state_dict().items() if "enc_q" not in k}
+    path = tmp_path / "plain.pth"
+    torch.save({"weight": weight, "config": cfg, "info": "1epoch_1iteration"}, path)
+    f = official.read_sovits(path)
+    assert f.config == cfg and f.version == "v2"
+    assert load_sovits(path).config == SOVITS_TINY

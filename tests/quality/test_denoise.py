@@ -143,6 +143,8 @@ def test_prepare_session_writes_clean_takes_and_marks_ready(tmp_path, voices):
     for c in result.cleaned:
         info = sf.info(str(c.path))
         assert (info.samplerate, info.channels) == (32000, 1)
+    manifest = (session.dir / "clean" / "metadata.csv").read_text()
+    assert manifest == "0001|one\n0002|two\n"
     again = Session.load(Studio(tmp_path / "studio"), session.id)
     assert again.ready and again.takes[0].quality["verdict"] == "warn"
     again.set_status(1, "rejected")
@@ -160,3 +162,16 @@ def test_cleaning_and_importing_refuse_while_recording(tmp_path, voices):
     with pytest.raises(RecordingInProgress):
         import_files(session, [voices["clean2"]])
     assert not (session.dir / "clean").exists() and len(session.takes) == 2 and not session.ready
+
+
+def test_cli_check_and_import_leave_a_take_being_recorded_alone(tmp_path, voices, capsys):
+    from tui.cli import main as cli_main
+
+    session = make_session(tmp_path, voices, [("clean", "one", "accepted"), ("clean", "two", "pending")])
+    partial = session.dir / "takes" / "0002.partial.wav"
+    partial.write_bytes(b"RIFF....WAVE")
+    home = str(tmp_path / "studio")
+    assert cli_main(["--home", home, "check", session.id]) == 2
+    assert cli_main(["--home", home, "import", str(voices["clean2"]), "--session", session.id]) == 2
+    assert "recording a take right now" in capsys.readouterr().err
+    assert partial.read_bytes() == b"RIFF....WAVE"  # not "repaired" under the recorder's feet

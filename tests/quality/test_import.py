@@ -239,3 +239,25 @@ def test_cli_import_then_check(voices, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Session mine" in out and "0001" in out
     assert cli_main(["--home", str(home), "check", "nosuch"]) == 2
+    code = cli_main(["--home", str(home), "import", str(voices["silence"]), "--session", "empty"])
+    assert code == 2 and not (home / "recordings" / "empty").exists()
+
+
+def test_a_failing_disk_mid_file_keeps_the_takes_written(long_speech, session, monkeypatch):
+    import engine.audio.importer as importer
+
+    real = importer.write_wav
+    calls = []
+
+    def flaky(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(importer, "write_wav", flaky)
+    result = import_files(session, [long_speech])
+    assert len(result.errors) == 1 and "No space left" in result.errors[0][1].message
+    reloaded = Session.load(Studio(session.dir.parent.parent), session.id)
+    assert [t.id for t in reloaded.takes] == ["0001", "0002"]
+    assert all(reloaded.take_path(i).is_file() for i in range(2))

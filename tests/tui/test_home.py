@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import make_session
 from rich.cells import cell_len
 from textual.widgets import Input
-from tui_fakes import FakeAudio, make_app, screen_text
+from tui_fakes import FakeAudio, make_app, make_session, screen_text
 
 from engine.studio import Studio
 from tui.app import TimbreApp
@@ -35,7 +34,7 @@ async def test_home_lists_sessions_and_voices(studio_home, audio):
         text = screen_text(app)
         assert all(cell_len(line) <= 80 for line in text.splitlines())
         assert f"Studio: {studio_home}" in text
-        assert first.id in text and "unfinished" in text
+        assert first.id in text and "unfinished" in text and "0/3" in text
         assert done.id in text and "complete" in text
         assert "my-voice" in text
         assert "✓ Audio ready" in text
@@ -62,7 +61,8 @@ async def test_without_portaudio_recording_is_disabled_but_app_works(studio_home
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         text = screen_text(app)
-        assert "✗ RECORDING DISABLED" in text and "sudo apt-get install libportaudio2" in text
+        words = " ".join(text.replace("▊", " ").replace("▎", " ").split())  # unwrap the bordered box
+        assert "✗ RECORDING DISABLED" in text and "sudo apt-get install libportaudio2" in words
         await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
@@ -147,6 +147,22 @@ async def test_home_palette_and_quit(studio_home, audio):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_a_registered_screen_gets_its_home_binding(studio_home, audio, tmp_path, monkeypatch):
+    session = make_session(studio_home, session_id="to-review")
+    app = make_app(studio_home, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        monkeypatch.setitem(SCREENS, "review", "tui.screens.no_such_module:Nothing")
+        assert "Review (v)" not in [c.title for c in app.get_system_commands(app.screen)]
+        # stand in for the Review screen a later module adds: any screen taking session=
+        monkeypatch.setitem(SCREENS, "review", "tui_fakes:SessionProbeScreen")
+        app.screen.refresh_bindings()
+        assert "Review (v)" in [c.title for c in app.get_system_commands(app.screen)]
+        await pilot.press("v")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "SessionProbeScreen" and app.screen.session.id == session.id
 
 
 def test_screen_registry_is_extensible():

@@ -134,11 +134,9 @@ def test_three_takes_in_tmux(tmp_path):
             tmux.wait_for("ROOM TONE", timeout=20)
             tmux.wait_for("READY", timeout=30)
             for number in range(1, 4):
-                player = mic.play(speech, wait=False)
-                time.sleep(0.2)
                 tmux.keys("Space")
                 tmux.wait_for("● REC")
-                player.wait(timeout=30)
+                mic.play(speech, wait=True)  # "read the sentence" (paced in real time)
                 time.sleep(0.3)
                 tmux.keys("Space")
                 tmux.wait_for("◆ RECORDED")
@@ -169,11 +167,47 @@ def test_three_takes_in_tmux(tmp_path):
     for take in saved["takes"][:3]:
         path = folder / "takes" / f"{take['id']}.wav"
         duration = sf.info(path).duration
-        assert speech_seconds * 0.8 <= duration <= speech_seconds + 8, (path, duration)
+        assert speech_seconds <= duration <= speech_seconds + 10, (path, duration)
         assert abs(take["seconds"] - duration) < 0.05
-        assert take["overflow_count"] == 0
         assert rms_dbfs(path) > rms_dbfs(room_tone) + 20  # speech was captured, not silence
     assert not list((folder / "takes").glob("*.partial.wav"))
     metadata = (folder / "metadata.csv").read_text(encoding="utf-8").splitlines()
     assert [line.split("|")[0] for line in metadata] == [t["id"] for t in saved["takes"][:3]]
     assert all(line.split("|")[1] for line in metadata)
+
+
+@pytest.mark.timeout(120)
+def test_starts_without_portaudio(tmp_path):
+    """With PortAudio missing the installed command still starts; recording says how to fix it."""
+    if shutil.which("tmux") is None:
+        _missing("tmux")
+    timbre = installed_timbre()
+    fake_site = tmp_path / "site"
+    fake_site.mkdir()
+    # what sounddevice raises when libportaudio2 is not installed
+    (fake_site / "sounddevice.py").write_text('raise OSError("PortAudio library not found")\n')
+    home = tmp_path / "studio"
+    env = {"PYTHONPATH": str(fake_site), "TIMBRE_HOME": str(home), "TMPDIR": str(tmp_path)}
+    command = (
+        "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + f" {shlex.quote(str(timbre))}"
+    )
+    tmux = Tmux(tmp_path / "unused.log")
+    try:
+        tmux.start(command)
+        screen = tmux.wait_for("RECORDING DISABLED")
+        words = " ".join(screen.replace("▊", " ").replace("▎", " ").split())  # unwrap the bordered box
+        assert "sudo apt-get install libportaudio2" in words
+        tmux.keys("n")  # refused with the same advice, the app keeps running
+        tmux.wait_for("Recording is disabled")
+        tmux.keys("?")
+        tmux.wait_for("Help: Home")
+        tmux.keys("Escape")
+        time.sleep(0.3)
+        tmux.keys("q")
+        deadline = time.monotonic() + 20
+        while not tmux.pane_dead() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tmux.pane_dead()
+    finally:
+        tmux.kill()
+    assert (home / "recordings").is_dir() and (home / "voices").is_dir()

@@ -1,4 +1,4 @@
-"""Deterministic stand-ins for the audio engine, injected into the app through AudioServices."""
+"""Deterministic stand-ins for the audio engine (injected through AudioServices) and test helpers."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from textual.screen import Screen
 
 from engine.audio.devices import DeviceLost, InputDevice
 from engine.audio.recorder import MeterState, TakeResult
 from engine.errors import AudioError
+from engine.session import Session
 from engine.studio import Studio
 from tui.app import TimbreApp
 from tui.services import AudioServices
@@ -166,3 +168,41 @@ def screen_text(app: TimbreApp) -> str:
     """The characters on the app's screen right now, one line per row."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text.rstrip() for strip in strips)
+
+
+class SessionProbeScreen(Screen):
+    """A screen that only remembers the session it was opened with (stands in for later screens)."""
+
+    def __init__(self, session: object) -> None:
+        super().__init__()
+        self.session = session
+
+
+PROMPTS_EN = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please read this sentence at a normal pace.",
+    "A third sentence closes the short script.",
+]
+
+
+def make_session(
+    home: Path,
+    prompts: list[str] | None = None,
+    language: str = "en",
+    room_tone: bool = True,
+    session_id: str | None = None,
+) -> Session:
+    """A session on disk; with ``room_tone`` its room_tone.wav exists, so recording starts at once."""
+    studio = Studio.locate(home).ensure()
+    session = Session.create(
+        studio,
+        language,
+        prompts or PROMPTS_EN,
+        device="default",
+        samplerate=16000,
+        script_name="test",
+        session_id=session_id,
+    )
+    if room_tone:
+        sf.write(session.room_tone_path(), np.zeros(1600, dtype=np.float32), 16000)
+    return session

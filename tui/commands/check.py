@@ -65,6 +65,7 @@ def format_session(report: SessionReport, *, every_check: bool = False) -> list[
 
 def run(args: argparse.Namespace) -> int:
     """Check each target; print the reports; 1 if any take or session fails."""
+    from engine.audio.denoise import RecordingInProgress, session_folder_recording
     from engine.audio.quality import analyse_file, check_session
     from engine.errors import StudioError, TimbreError
     from engine.session import Session
@@ -93,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{target!r} is neither an audio file nor a session in {studio.recordings}.",
                 "Give a WAV/FLAC/OGG/MP3 path, or a session id (see the Home screen or `ls recordings`).",
             )
+        if session_folder_recording(studio.session_dir(target)):
+            raise RecordingInProgress(f"Session {target} is recording a take right now.")
         session = Session.load(studio, target)
         summary = check_session(session)
         failed |= summary.verdict == "fail" or any(t.verdict == "fail" for t in summary.takes)

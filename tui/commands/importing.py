@@ -32,13 +32,17 @@ def run(args: argparse.Namespace) -> int:
     """Import the files, print what each became, then the quality summary; 2 when nothing was imported."""
     from pathlib import Path
 
+    from engine.audio.denoise import RecordingInProgress, session_folder_recording
     from engine.audio.importer import import_files
     from engine.errors import AudioError
     from engine.session import Session
     from engine.studio import Studio
 
     studio = Studio.locate(args.home).ensure()
-    if args.session and (studio.session_dir(args.session) / "session.json").is_file():
+    created = not (args.session and (studio.session_dir(args.session) / "session.json").is_file())
+    if not created:
+        if session_folder_recording(studio.session_dir(args.session)):
+            raise RecordingInProgress(f"Session {args.session} is recording a take right now.")
         session = Session.load(studio, args.session)
     else:
         session = Session.create(
@@ -74,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         f"({len(session.takes)} takes in all)."
     )
     if not result.files:
+        if created and not session.takes:  # do not leave an empty session behind
+            import shutil
+
+            shutil.rmtree(session.dir, ignore_errors=True)
         raise AudioError("Nothing was imported.", "See the messages above for each file.")
     if not args.no_check:
         from engine.audio.quality import check_session

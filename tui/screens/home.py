@@ -12,14 +12,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from tui.screens.base import TimbreScreen
-
-
-def summary_field(summary: Any, *names: str, default: Any = None) -> Any:
-    """The first of ``names`` that ``summary`` has (session summaries are plain records)."""
-    for name in names:
-        if hasattr(summary, name):
-            return getattr(summary, name)
-    return default
+from tui.screens.registry import present
 
 
 class HomeScreen(TimbreScreen):
@@ -45,6 +38,7 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
             tooltip="Continue the selected session",
             id="home.resume",
         ),
+        Binding("v", "review", "Review", tooltip="Check and clean the selected session", id="home.review"),
         Binding("q", "quit", "Quit", tooltip="Leave Timbre", id="home.quit"),
     ]
 
@@ -54,7 +48,7 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         yield Static("", id="audio-status")
         yield Label("Recording sessions", classes="section")
         table: DataTable = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Session", "Lang", "Takes", "Accepted", "State")
+        table.add_columns("Session", "Lang", "Takes kept", "Speech", "State")
         yield table
         yield Static("No sessions yet: press n to record your first one.", id="no-sessions")
         yield Label("Voices", classes="section")
@@ -76,7 +70,8 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         status = self.query_one("#audio-status", Static)
         problem = self.app.services.portaudio_error
         if problem:
-            status.update(Text(f"✗ RECORDING DISABLED: {problem}", style="bold"))
+            reason = problem.removeprefix("Recording is disabled: ")
+            status.update(Text(f"✗ RECORDING DISABLED: {reason}", style="bold"))
             status.add_class("problem")
         else:
             status.update(Text("✓ Audio ready: press n to record a new session.", style="dim"))
@@ -84,20 +79,14 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         table = self.query_one("#sessions", DataTable)
         table.clear()
         for summary in self.sessions():
-            sid = str(summary_field(summary, "id", "session_id"))
-            takes = summary_field(summary, "n_takes", "takes", "take_count", default=0)
-            if not isinstance(takes, int):
-                takes = len(takes)
-            accepted = float(summary_field(summary, "accepted_seconds", default=0.0) or 0.0)
-            complete = bool(summary_field(summary, "is_complete", "complete", default=False))
-            state = "✓ complete" if complete else "… unfinished"
+            state = "✓ complete" if summary.complete else "… unfinished"
             table.add_row(
-                sid,
-                summary_field(summary, "language", default="?"),
-                str(takes),
-                f"{accepted:5.1f} s",
+                summary.id,
+                summary.language,
+                f"{summary.accepted}/{summary.takes}",
+                f"{summary.accepted_seconds:5.1f} s",
                 state,
-                key=sid,
+                key=summary.id,
             )
         self.query_one("#no-sessions", Static).display = table.row_count == 0
         if self.app.last_session_id and self.app.last_session_id in {str(k.value) for k in table.rows}:
@@ -233,6 +222,28 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
     async def _row_chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()
         await self.action_resume()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "review":  # offered once a Review screen is registered (found without importing it)
+            return present("review")
+        return True
+
+    async def action_review(self) -> None:
+        """Open the selected session on the Review screen."""
+        from engine.errors import TimbreError
+        from engine.session import Session
+
+        session_id = self.selected_session_id()
+        if session_id is None:
+            self.notify("There is no session yet: press n to start one.")
+            return
+        try:
+            session = await asyncio.to_thread(Session.load, self.app.studio, session_id)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
+            return
+        self.app.last_session_id = session.id
+        self.app.open_screen("review", session=session)
 
     def action_quit(self) -> None:
         self.app.exit(0)

@@ -260,11 +260,17 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
     async def start_take(self) -> None:
         from engine.errors import TimbreError
 
-        if self.phase == "lost" and not await self.reopen():
+        if self._lost_handled and not await self.reopen():
             return
         path: Path = self.session.take_path(self.index)
+        services = self.app.services
+
+        def start() -> None:
+            services.stop_playback()  # a take being played back must not leak into the new one
+            self.recorder.start_take(path)
+
         try:
-            await asyncio.to_thread(self.recorder.start_take, path)
+            await asyncio.to_thread(start)
         except TimbreError as exc:
             self.notify(f"{exc.message} {exc.hint}".strip(), title="Cannot record", severity="error")
             return

@@ -9,6 +9,7 @@ palette entries made from the screen's bindings.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from textual.screen import Screen
 
@@ -48,3 +49,14 @@ def available(name: str) -> bool:
     except (KeyError, ImportError, AttributeError, TypeError):
         return False
     return True
+
+
+def present(name: str) -> bool:
+    """True when ``name`` is registered and its module exists (found without importing it)."""
+    target = SCREENS.get(name)
+    if target is None:
+        return False
+    try:
+        return importlib.util.find_spec(target.partition(":")[0]) is not None
+    except (ImportError, ValueError):
+        return False

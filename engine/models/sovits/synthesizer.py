@@ -43,7 +43,8 @@ class SoVITSTrainOutput:
 class SynthesizerTrn(nn.Module):
     """The SoVITS generator; sub-module names and shapes follow the official v2 state dict."""
 
-    def __init__(self, config: SoVITSConfig = V2) -> None:
+    def __init__(self, config: SoVITSConfig = V2, with_posterior: bool = True) -> None:
+        """Build it; `with_posterior=False` leaves out `enc_q` (inference only, as in fine-tune exports)."""
         super().__init__()
         c = config
         self.config = c
@@ -70,15 +71,17 @@ class SynthesizerTrn(nn.Module):
             c.upsample_kernel_sizes,
             gin_channels=c.gin_channels,
         )
-        self.enc_q = PosteriorEncoder(
-            c.spec_channels,
-            c.inter_channels,
-            c.hidden_channels,
-            c.posterior_kernel_size,
-            1,
-            c.posterior_layers,
-            gin_channels=c.gin_channels,
-        )
+        self.enc_q: PosteriorEncoder | None = None
+        if with_posterior:
+            self.enc_q = PosteriorEncoder(
+                c.spec_channels,
+                c.inter_channels,
+                c.hidden_channels,
+                c.posterior_kernel_size,
+                1,
+                c.posterior_layers,
+                gin_channels=c.gin_channels,
+            )
         self.flow = ResidualCouplingBlock(
             c.inter_channels,
             c.hidden_channels,
@@ -145,15 +148,19 @@ class SynthesizerTrn(nn.Module):
         generator: torch.Generator | None = None,
     ) -> SoVITSTrainOutput:
         """Training pass: ssl [B, ssl_dim, T], spec [B, 1025, T], phone ids [B, L] -> `SoVITSTrainOutput`."""
+        if self.enc_q is None:
+            raise ValueError("this SynthesizerTrn was built without the posterior encoder (inference only)")
         mask = length_mask(spec_lengths, spec.size(2), spec.dtype)
         ge = self.ref_enc(self._ref_bins(spec) * mask, mask)
-        if self.config.freeze_quantizer:
-            self.ssl_proj.eval()
-            self.quantizer.eval()
-            with torch.no_grad():
-                quantized, codes, commit_loss = self.quantize_ssl(ssl)
-        else:
-            quantized, codes, commit_loss = self.quantize_ssl(ssl)
+        with torch.autocast(device_type=ssl.device.type, enabled=False):  # the codebook search stays fp32
+            if self.config.freeze_quantizer:
+                self.ssl_proj.eval()
+                self.quantizer.eval()
+                with torch.no_grad():
+                    quantized, codes, commit_loss = self.quantize_ssl(ssl.to(self.ssl_proj.weight.dtype))
+            else:
+                quantized, codes, commit_loss = self.quantize_ssl(ssl.to(self.ssl_proj.weight.dtype))
+            quantized = quantized.to(spec.dtype)
         quantized = self._upsample(quantized)
         frames = spec.size(2)
         if quantized.size(2) < frames:

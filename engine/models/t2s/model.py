@@ -186,11 +186,11 @@ class Text2Semantic(nn.Module):
             if idx < ban:
                 logits = logits[:, :eos]  # EOS is the last column: it cannot be sampled yet
             token, penalised = sample_next(logits, history[:, : p + idx], params, generator)
-            tok = int(token)
+            tok, best = torch.stack([token[0, 0], penalised[0].argmax()]).tolist()  # one device sync
             stop = None
             if tok == eos:
                 stop = STOP_EOS_SAMPLED
-            elif int(penalised.argmax(dim=-1)) == eos:
+            elif best == eos:
                 stop = STOP_EOS_ARGMAX
             elif idx == max_steps - 1:
                 stop = STOP_MAX_STEPS

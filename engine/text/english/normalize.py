@@ -49,9 +49,7 @@ _CHAR_MAP = {
 }
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
 
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = ("January February March April May June July August September October November December").split()
 
 # abbreviations that end in a period; the replacement drops the period
 _ABBREVIATIONS = {
@@ -101,10 +99,11 @@ _LATIN_RE = (
 )
 _INITIALISM_RE = re.compile(r"\b((?:[A-Za-z]\.){2,})")
 
-_EMAIL_RE = re.compile(r"\b([A-Za-z0-9._%+\-]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)\b")
+_EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+\-])([A-Za-z0-9._%+\-]+)@([A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)\b")
 _URL_RE = re.compile(r"\b(?:(?:https?|ftp)://|www\.)[^\s\"'<>()]+", re.I)
 _DOMAIN_RE = re.compile(
-    r"\b[A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)*\.(?:com|org|net|edu|gov|io|ai|dev|app|info|co|uk|cn|de)\b"
+    r"(?<![A-Za-z0-9.\-])[A-Za-z0-9][A-Za-z0-9\-]*(?:\.[A-Za-z0-9\-]+)*"
+    r"\.(?:com|org|net|edu|gov|io|ai|dev|app|info|co|uk|cn|de)\b"
 )
 
 _ISO_DATE_RE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
@@ -223,7 +222,9 @@ def _fold_characters(text: str) -> str:
 
 
 def _speak_email(m: re.Match[str]) -> str:
-    local = re.sub(r"[._+\-]", lambda s: {".": " dot ", "_": " underscore ", "+": " plus ", "-": " dash "}[s[0]], m[1])
+    local = re.sub(
+        r"[._+\-]", lambda s: {".": " dot ", "_": " underscore ", "+": " plus ", "-": " dash "}[s[0]], m[1]
+    )
     domain = m[2].replace(".", " dot ").replace("-", " dash ")
     return f" {local} at {domain} "
 
@@ -237,7 +238,9 @@ def _speak_url(m: re.Match[str]) -> str:
     url = re.sub(r"^(?:https?|ftp)://", "", url, flags=re.I)
     url = re.sub(r"^www\.", "w w w.", url, flags=re.I)
     url = url.rstrip("/")
-    spoken = re.sub(r"[./\-_?=&#%:~+]", lambda s: {".": " dot ", "/": " slash ", "-": " dash "}.get(s[0], " "), url)
+    spoken = re.sub(
+        r"[./\-_?=&#%:~+]", lambda s: {".": " dot ", "/": " slash ", "-": " dash "}.get(s[0], " "), url
+    )
     return f" {spoken} {trailing}"
 
 
@@ -389,7 +392,9 @@ def expand_numbers(text: str) -> str:
     text = _LETTER_DIGIT_RE.sub(" ", text)
     text = _ISO_DATE_RE.sub(_expand_iso_date, text)
     text = _SLASH_DATE_RE.sub(_expand_slash_date, text)
-    text = _MONTH_DAY_RE.sub(lambda m: f"{m[1]} {numbers.ordinal(int(m[2]))}" if 1 <= int(m[2]) <= 31 else m[0], text)
+    text = _MONTH_DAY_RE.sub(
+        lambda m: f"{m[1]} {numbers.ordinal(int(m[2]))}" if 1 <= int(m[2]) <= 31 else m[0], text
+    )
     text = _TIME_RE.sub(_expand_time, text)
     text = _AMPM_RE.sub(_expand_ampm, text)
     text = _MONEY_PREFIX_RE.sub(_expand_money_prefix, text)
@@ -431,8 +436,40 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
+PIECE_CHARS = 1000  # long texts are normalised in pieces of about this size, cut at spaces
+RUN_CHARS = 256  # a run without spaces longer than this is cut blindly
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` cut at whitespace into pieces of at most about PIECE_CHARS characters."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for token in re.findall(r"\S+|\s+", text):
+        runs = (
+            [token[i : i + RUN_CHARS] for i in range(0, len(token), RUN_CHARS)]
+            if len(token) > RUN_CHARS
+            else [token]
+        )
+        for run in runs:
+            if size + len(run) > PIECE_CHARS and current:
+                pieces.append("".join(current))
+                current, size = [], 0
+            current.append(run)
+            size += len(run)
+    if current:
+        pieces.append("".join(current))
+    return pieces
+
+
 def normalize_en(text: str) -> str:
     """Normalise English text to words, apostrophes, spaces and ``. , ? ! -``."""
+    if len(text) > PIECE_CHARS:
+        return " ".join(filter(None, (_normalize_piece(p) for p in _pieces(text))))
+    return _normalize_piece(text)
+
+
+def _normalize_piece(text: str) -> str:
     text = _fold_characters(text)
     text = _EMAIL_RE.sub(_speak_email, text)
     text = _URL_RE.sub(_speak_url, text)

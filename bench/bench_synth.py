@@ -1,0 +1,180 @@
+"""End-to-end synthesis on CPU with V2-sized random weights: RTF, time to first audio, peak memory.
+
+Random weights never choose EOS, so each sentence is capped at TOKENS_PER_PIECE semantic tokens (the
+length a real model gives for ~10 Mandarin characters). The sentence has 20 characters and a comma, so
+it streams as two pieces. The baseline, measured in the same run, is the plain non-streaming path:
+a fresh synthesizer per request (reference features recomputed), weight norm left in the SoVITS
+decoder, and the caller waiting for the whole text. TIMBRE_BENCH_THREADS sets torch's thread count.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+TEXT = "今天的天气非常好，我们一起去公园散步吧。"  # 20 characters (18 hanzi + 2 marks)
+REF_TEXT = "北风和太阳正在争论谁的本领更大。"
+TOKENS_PER_PIECE = 64
+SEED = 0
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reference(folder: Path) -> Path:
+    """A 3–10 s Mandarin clip from espeak-ng (a synthetic vowel-like signal when it is missing)."""
+    import soundfile as sf
+
+    path = folder / "ref.wav"
+    if shutil.which("espeak-ng"):
+        subprocess.run(
+            ["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "130", "-w", str(path), REF_TEXT],
+            check=True,
+            timeout=60,
+        )
+        if 3.0 <= sf.info(str(path)).duration <= 10.0:
+            return path
+    t = np.arange(int(4.0 * 32000)) / 32000
+    wav = 0.3 * np.sin(2 * np.pi * 140 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    sf.write(str(path), wav.astype(np.float32), 32000)
+    return path
+
+
+def _random_models(remove_weight_norm: bool):
+    """V2-sized GPT, SoVITS, chinese-hubert-base and chinese-roberta-wwm-ext-large with random weights."""
+    from transformers import BertConfig, BertModel, BertTokenizer, HubertConfig, HubertModel
+
+    from engine.models.bert import BertFeatures
+    from engine.models.hf_util import quiet_transformers
+    from engine.models.sovits import V2 as SOVITS_V2
+    from engine.models.sovits import SynthesizerTrn
+    from engine.models.ssl import SslModel
+    from engine.models.t2s import V2 as GPT_V2
+    from engine.models.t2s import Text2Semantic
+    from engine.synth import Models
+
+    torch.manual_seed(SEED)
+    gpt = Text2Semantic(GPT_V2).eval()
+    sovits = SynthesizerTrn(SOVITS_V2)
+    with torch.no_grad():
+        sovits.quantizer.vq.layers[0]._codebook.embed.normal_()
+        for name, p in sovits.named_parameters():
+            if name.endswith((".post.weight", ".post.bias")):
+                p.normal_(0, 0.01)  # zero-initialised flow outputs would make the flow an identity
+    del sovits.enc_q
+    if remove_weight_norm:
+        sovits.remove_weight_norm()
+    with quiet_transformers():
+        hubert = HubertModel(
+            HubertConfig(feat_extract_norm="group", conv_bias=False, do_stable_layer_norm=False)
+        ).eval()  # the chinese-hubert-base layout: 12 x 768
+        bert = BertModel(
+            BertConfig(
+                vocab_size=21128, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
+                intermediate_size=4096,
+            ),
+            add_pooling_layer=False,
+        ).eval()  # fmt: skip
+    chars = dict.fromkeys(TEXT + REF_TEXT + "，。！？")
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars])}
+    tokenizer = BertTokenizer(vocab=vocab)
+    return Models(gpt, sovits.eval(), SslModel(hubert), bert=BertFeatures(bert, tokenizer))
+
+
+def _timed(models) -> dict[str, float]:
+    """Wrap the GPT and SoVITS calls of ``models`` to accumulate their wall time."""
+    spent = {"gpt": 0.0, "sovits": 0.0, "tokens": 0}
+    infer, decode = models.gpt.infer, models.sovits.decode
+
+    def gpt_infer(*args, **kwargs):
+        start = time.perf_counter()
+        out = infer(*args, **kwargs)
+        spent["gpt"] += time.perf_counter() - start
+        spent["tokens"] += out.shape[1]
+        return out
+
+    def sovits_decode(*args, **kwargs):
+        start = time.perf_counter()
+        out = decode(*args, **kwargs)
+        spent["sovits"] += time.perf_counter() - start
+        return out
+
+    models.gpt.infer, models.sovits.decode = gpt_infer, sovits_decode
+    return spent
+
+
+def _run(synth, params, wall_start: float) -> tuple[float, float, float]:
+    """(time to first audio, total time, audio seconds) for one streamed request."""
+    from engine.synth import SAMPLE_RATE
+
+    first = None
+    samples = 0
+    for chunk in synth.stream(TEXT, params):
+        first = first if first is not None else time.perf_counter() - wall_start
+        samples += len(chunk.audio)
+    return first or 0.0, time.perf_counter() - wall_start, samples / SAMPLE_RATE
+
+
+def main() -> None:
+    """Print end-to-end RTF, time to first audio and peak memory, with ratios to the baseline."""
+    from engine.synth import SAMPLE_RATE, Synthesizer, SynthParams
+    from engine.text.frontend import frontend
+    from engine.voice import Voice
+
+    if os.environ.get("TIMBRE_BENCH_THREADS"):
+        torch.set_num_threads(int(os.environ["TIMBRE_BENCH_THREADS"]))  # e.g. 1 on a crowded machine
+    threads = torch.get_num_threads()
+    rss0 = _rss_mib()
+    folder = Path(tempfile.mkdtemp(prefix="bench-synth-"))
+    try:
+        voice = Voice.zero_shot(_reference(folder), REF_TEXT, "zh")
+        start = time.perf_counter()
+        ours = _random_models(remove_weight_norm=True)
+        build_s = time.perf_counter() - start
+        rss_models = _rss_mib()
+        frontend("预热一下。", "zh")  # load jieba/pypinyin outside the timings
+        params = SynthParams(seed=SEED, max_steps=TOKENS_PER_PIECE, language="zh")
+
+        # ours: reference prepared once, then a streamed request (timed twice, best kept)
+        synth = Synthesizer(voice, models=ours)
+        start = time.perf_counter()
+        synth.reference()
+        ref_s = time.perf_counter() - start
+        spent = _timed(ours)
+        runs = [_run(synth, params, time.perf_counter()) for _ in range(2)]
+        ttfa, total, audio_s = min(runs, key=lambda r: r[1])
+        tokens = spent["tokens"] // 2
+        gpt_tps = 2 * tokens / spent["gpt"] if spent["gpt"] else float("nan")
+        sovits_rtf = spent["sovits"] / 2 / (tokens * 1280 / SAMPLE_RATE)
+        rss_ours = _rss_mib()
+
+        # baseline: a fresh synthesizer per request, weight norm kept, the whole text awaited
+        del synth, ours
+        base = _random_models(remove_weight_norm=False)
+        start = time.perf_counter()
+        audio = Synthesizer(voice, models=base).synthesize(TEXT, params)
+        base_total = time.perf_counter() - start
+        base_audio_s = len(audio) / SAMPLE_RATE
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    rtf, base_rtf = total / audio_s, base_total / base_audio_s
+    print(
+        f"CPU, {threads} torch threads; V2-sized random weights (GPT 77.6 M, SoVITS, HuBERT-base, BERT-large)"
+    )
+    print(f"text: {TEXT!r} ({len(TEXT)} chars), {tokens} tokens = {audio_s:.2f} s of audio incl. pauses")
+    print(f"model build (random init): {build_s:.1f} s; reference prepared once in {ref_s:.2f} s")
+    print(f"ours:     time to first audio {ttfa:.2f} s, total {total:.2f} s, RTF {rtf:.3f}")
+    print(f"baseline: time to first audio {base_total:.2f} s (= total), RTF {base_rtf:.3f}")
+    print(f"ratio baseline/ours: first audio x{base_total / ttfa:.2f}, RTF x{base_rtf / rtf:.2f}")
+    print(f"inside ours: GPT {gpt_tps:.1f} tokens/s (prefill included), SoVITS decode RTF {sovits_rtf:.3f}")
+    print(f"peak RSS: start {rss0:.0f} MiB, models {rss_models:.0f} MiB, after synthesis {rss_ours:.0f} MiB")

@@ -1,0 +1,191 @@
+"""Pilot tests of the Review screen at 80x24 (real engine, fake audio devices from tests/tui/tui_fakes.py)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
+from tui_fakes import FakeAudio, make_app, screen_text  # noqa: E402
+
+from engine.session import Session  # noqa: E402
+from engine.studio import Studio  # noqa: E402
+from tui.screens.review import ReviewScreen, TextDialog  # noqa: E402
+
+SIZE = (80, 24)
+
+
+def review_session(home: Path, voices) -> Session:
+    """Four recorded takes: clean, clipped, noisy (20 dB), and one without a transcript; plus room tone."""
+    studio = Studio.locate(home).ensure()
+    session = Session.create(
+        studio,
+        "en",
+        ["The north wind.", "Clipped one.", "Noisy one.", ""],
+        device="default",
+        samplerate=32000,
+        script_name="test",
+        session_id="rev",
+    )
+    for index, clip in enumerate(["clean", "clipped", "noisy20", "clean2"]):
+        shutil.copy(voices[clip], session.take_path(index))
+        session.takes[index].status = "recorded"
+        session.takes[index].seconds = sf.info(str(voices[clip])).duration
+    shutil.copy(voices["roomtone"], session.room_tone_path())
+    session.save()
+    return session
+
+
+async def open_review(app, session, pilot) -> ReviewScreen:
+    screen = app.open_screen("review", session=session)
+    await pilot.pause()
+    await screen.workers.wait_for_complete()
+    await pilot.pause()
+    return screen
+
+
+async def test_verdicts_report_and_summary_at_80x24(tmp_path, voices):
+    session = review_session(tmp_path, voices)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(app, session, pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        text = screen_text(app)
+        assert "✓ ok" in text and "✗ fail" in text and "! warn" in text  # glyph and word, not colour
+        assert "Review · rev" in text and "usable of 60 s" in text
+        assert "✗ Clipping: 1 take (0002)" in text  # the worst problems of the session, fails first
+        assert "✓ Duration" in text or "Duration" in text  # the selected take's report
+        assert all(len(line) <= 80 for line in text.splitlines())
+        await pilot.press("down")
+        await pilot.pause()
+        assert "✗ Clipping" in screen_text(app)
+        stored = Session.load(Studio(tmp_path), "rev")
+        assert [t.quality["verdict"] for t in stored.takes] == ["ok", "fail", "warn", "warn"]
+
+
+async def test_accept_reject_and_edit_transcript(tmp_path, voices):
+    session = review_session(tmp_path, voices)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(app, session, pilot)
+        await pilot.press("a")
+        await pilot.press("down", "x")
+        await pilot.press("down", "down", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, TextDialog)
+        await pilot.press(*"They agreed.")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        stored = Session.load(Studio(tmp_path), "rev")
+        assert [t.status for t in stored.takes] == ["accepted", "rejected", "recorded", "recorded"]
+        assert stored.takes[3].text == "They agreed."
+        assert stored.takes[3].quality["verdict"] == "ok"  # the missing-transcript warning is gone
+        assert "⟨no text⟩" not in screen_text(app)
+        assert screen.session.takes[3].text == "They agreed."
+
+
+async def test_ab_playback_and_prepare_for_training(tmp_path, voices):
+    session = review_session(tmp_path, voices)
+    audio = FakeAudio()
+    app = make_app(tmp_path, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(app, session, pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        assert audio.played == [session.take_path(0)]
+        await pilot.press("c")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert audio.played[-1] == session.clean_path(0) and session.clean_path(0).is_file()
+        shown = []
+        show = screen.show_progress
+        screen.show_progress = lambda *args: (shown.append(args), show(*args))
+        await pilot.press("t")
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.busy is None
+        assert shown[0] == ("Cleaning", 0, 4) and shown[-1] == (
+            "Cleaning",
+            4,
+            4,
+        )  # progress bar from the worker
+        screen.busy = "preparing for training"
+        await pilot.press("a")  # refused while busy: the UI answers, nothing changes
+        assert screen.session.takes[0].status == "recorded"
+        screen.busy = None
+        stored = Session.load(Studio(tmp_path), "rev")
+        assert stored.ready
+        cleaned = sorted(p.name for p in (stored.dir / "clean").glob("*.wav"))
+        assert cleaned == ["0001.wav", "0003.wav"]  # clipped fails, take 4 has no transcript
+        assert "✓ ready for training" in screen_text(app)
+
+
+async def test_import_action_adds_takes(tmp_path, voices):
+    session = review_session(tmp_path, voices)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(app, session, pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, TextDialog)
+        app.screen.query_one("Input").value = f"{voices['clean2']} {voices['silence']}"
+        await pilot.press("enter")
+        await pilot.pause()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        stored = Session.load(Studio(tmp_path), "rev")
+        assert len(stored.takes) == 5 and stored.takes[4].source == "imported"
+        assert stored.takes[4].quality is not None
+        assert "0005" in screen_text(app)
+
+
+async def test_rerecord_opens_the_record_screen(tmp_path, voices):
+    from tui.screens.record import RecordScreen
+
+    session = review_session(tmp_path, voices)
+    audio = FakeAudio()
+    app = make_app(tmp_path, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(app, session, pilot)
+        await pilot.press("down", "r")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordScreen)
+        assert app.screen.index == 1 and app.screen.session.takes[1].status == "pending"
+        app.screen.dismiss()
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        assert "○ to record" in screen_text(app)
+
+
+async def test_home_opens_review_with_v(tmp_path, voices):
+    review_session(tmp_path, voices)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen) and app.screen.session.id == "rev"
+        await pilot.press("escape")  # leave while the analysis worker is still running
+        await pilot.pause()
+        assert not isinstance(app.screen, ReviewScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("v")
+        await pilot.pause()
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert "✗ fail" in screen_text(app)
+
+
+def test_review_screen_module_stays_light():
+    code = "import sys, tui.screens.review; print(any(m in sys.modules for m in ('torch', 'noisereduce')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,559 @@
+"""Review: every take with its quality verdict, the full report of one, and 'prepare for training'.
+
+Verdicts are written as glyph and word (✓ ok, ! warn, ✗ fail), never colour alone. Analysis,
+cleaning and importing run in thread workers that report through ``call_from_thread``, so the
+screen never blocks; the engine (and noisereduce, which imports torch) is imported only inside them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from tui.screens.base import TimbreScreen
+
+VERDICT_TEXT: dict[str, str] = {"ok": "✓ ok", "warn": "! warn", "fail": "✗ fail", None: "… new"}
+STATUS_TEXT: dict[str, str] = {
+    "pending": "○ to record",
+    "recorded": "◆ to review",
+    "accepted": "✓ accepted",
+    "skipped": "↷ skipped",
+    "rejected": "✗ rejected",
+}
+ANALYSED = ("recorded", "accepted")
+
+
+class TextDialog(ModalScreen[str | None]):
+    """One line of text: enter keeps it, esc cancels."""
+
+    DEFAULT_CSS = """
+    TextDialog { align: center middle; }
+    TextDialog > Vertical { width: 76; max-width: 100%; height: auto; border: thick $accent;
+                            padding: 0 1; background: $surface; }
+    TextDialog .keys { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="text.cancel")]
+
+    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question))
+            yield Input(self.value, placeholder=self.placeholder, id="text-input")
+            yield Static("enter: keep   esc: cancel", classes="keys")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def report_text(take: Any) -> Text:
+    """The full report of one take: a line per check (glyph, label, figure) and advice under problems."""
+    out = Text()
+    out.append(f"Take {take.id}", style="bold")
+    out.append(f" · {STATUS_TEXT.get(take.status, take.status)} · {take.seconds:.1f} s\n")
+    out.append(take.text or "⟨no transcript: press e to type it⟩", style="italic" if take.text else "bold")
+    out.append("\n")
+    quality = take.quality
+    if not quality:
+        out.append("\nNot analysed yet." if take.status in ANALYSED else "\nNothing recorded.", style="dim")
+        return out
+    for check in quality.get("checks", []):
+        verdict = check.get("verdict", "ok")
+        glyph = {"ok": "✓", "warn": "!", "fail": "✗"}.get(verdict, "?")
+        style = {"warn": "yellow", "fail": "bold red"}.get(verdict, "")
+        out.append(f"\n{glyph} {check.get('label', '')}: ", style=style)
+        out.append(str(check.get("figure", "")))
+        if verdict != "ok":
+            out.append(f"\n    {check.get('advice', '')}", style="dim")
+    return out
+
+
+class ReviewScreen(TimbreScreen):
+    """Check each take, listen raw against cleaned, keep or drop it, then prepare the session for training."""
+
+    SUB_TITLE = "Review"
+    HELP = """
+Every take of the session with its quality verdict: ✓ ok, ! warning, ✗ fail (… not analysed yet).
+The panel on the right is the full report of the selected take: each measurement and, for each
+problem, what to do about it. The lines at the bottom sum up the session, worst problems first.
+
+a accepts the take, x rejects it, r records it again, e edits its transcript (a take without a
+transcript is left out of training). p plays the raw take, c the cleaned one (made on first use),
+to compare them. i imports audio files into this session. t prepares the session for training:
+it cleans every accepted or recorded take that has a transcript and does not fail, into clean/.
+"""
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("a", "accept", "Accept", tooltip="Keep this take for training", id="review.accept"),
+        Binding("x", "reject", "Reject", tooltip="Leave this take out", id="review.reject"),
+        Binding("r", "rerecord", "Re-record", tooltip="Record this prompt again", id="review.rerecord"),
+        Binding("e", "edit_text", "Edit text", tooltip="Type or correct the transcript", id="review.edit"),
+        Binding("p", "play_raw", "Play raw", tooltip="Listen to the take as recorded", id="review.play"),
+        Binding("c", "play_clean", "Play clean", tooltip="Listen to the cleaned take", id="review.clean"),
+        Binding(
+            "t",
+            "prepare",
+            "Prepare",
+            tooltip="Clean the takes and mark the session ready",
+            id="review.prepare",
+        ),
+        Binding("i", "import_files", "Import", tooltip="Add audio files to this session", id="review.import"),
+        Binding("h,escape", "home", "Back", tooltip="Leave the Review screen", id="review.home"),
+    ]
+
+    DEFAULT_CSS = """
+    ReviewScreen #review-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    ReviewScreen #review-body { height: 1fr; }
+    ReviewScreen #review-takes { width: 1fr; min-width: 36; }
+    ReviewScreen #review-report-box { width: 45%; max-width: 60; border-left: solid $panel; padding: 0 1; }
+    ReviewScreen #review-summary { height: auto; max-height: 4; padding: 0 1; border-top: solid $panel;
+                                   text-wrap: nowrap; text-overflow: ellipsis; }
+    ReviewScreen #review-progress-row { height: 1; padding: 0 1; }
+    ReviewScreen #review-progress-label { width: auto; }
+    ReviewScreen #review-progress { width: 1fr; }
+    ReviewScreen #review-progress Bar { width: 1fr; }
+    """
+
+    def __init__(self, session: Any) -> None:
+        super().__init__()
+        self.session = session
+        self.busy: str | None = None  # what a worker is doing ("preparing", "importing", ...)
+        self._shown = False
+
+    # ------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield Static("", id="review-title")
+        with Horizontal(id="review-body"):
+            table: DataTable = DataTable(id="review-takes", cursor_type="row", zebra_stripes=True)
+            table.add_columns("Take", "Check", "Status", "Secs", "Text")
+            yield table
+            with VerticalScroll(id="review-report-box"):
+                yield Static("", id="review-report")
+        yield Static("", id="review-summary")
+        with Horizontal(id="review-progress-row"):
+            yield Static("", id="review-progress-label")
+            yield ProgressBar(total=1, show_eta=False, id="review-progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#review-progress-row").display = False
+        self.refresh_all()
+        self.query_one("#review-takes", DataTable).focus()
+        if any(t.status in ANALYSED and not t.quality for t in self.session.takes):
+            self.analyse_missing()
+
+    def on_screen_resume(self) -> None:
+        if not self._shown:  # the first resume is the screen opening: on_mount did the work
+            self._shown = True
+            return
+        self.reload_session()  # back from Record (or another screen): the session may have changed
+
+    # ------------------------------------------------------------- data → widgets
+    @property
+    def index(self) -> int | None:
+        table = self.query_one("#review-takes", DataTable)
+        if table.row_count == 0:
+            return None
+        return min(table.cursor_row, len(self.session.takes) - 1)
+
+    def refresh_all(self) -> None:
+        """Redraw the table, the report of the selected take, the title and the summary."""
+        if not self.is_mounted:  # a worker finished after the screen closed
+            return
+        table = self.query_one("#review-takes", DataTable)
+        row = table.cursor_row if table.row_count else 0
+        table.clear()
+        for take in self.session.takes:
+            verdict = (take.quality or {}).get("verdict") if take.status in ANALYSED else None
+            check = VERDICT_TEXT.get(verdict, "…") if take.status in ANALYSED else "  –"
+            text = take.text.replace("\n", " ") or "⟨no text⟩"
+            table.add_row(
+                take.id,
+                check,
+                STATUS_TEXT.get(take.status, take.status),
+                f"{take.seconds:4.1f}" if take.seconds else "  – ",
+                text,
+                key=take.id,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        self.refresh_report()
+        self.refresh_summary()
+
+    def refresh_report(self) -> None:
+        index = self.index
+        body = (
+            report_text(self.session.takes[index])
+            if index is not None
+            else Text("No takes yet: press i to import.")
+        )
+        self.query_one("#review-report", Static).update(body)
+
+    def session_summary(self) -> Any:
+        """The session's quality summary built from the stored take reports."""
+        from engine.audio.quality import TakeReport, summarise
+
+        rows = []
+        for take in self.session.takes:
+            if take.status in ANALYSED:
+                report = TakeReport.from_dict(take.quality) if take.quality else None
+                rows.append((take.id, take.text, take.seconds, report))
+        return summarise(self.session.id, rows, self.session.room_tone_path().is_file())
+
+    def refresh_summary(self) -> None:
+        summary = self.session_summary()
+        ready = "✓ ready for training" if getattr(self.session, "ready", False) else "not prepared yet (t)"
+        title = f"Review · {self.session.id} · {summary.usable_seconds:.0f} s usable of 60 s · {ready}"
+        self.query_one("#review-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
+        rank = {"fail": 0, "warn": 1}
+        items = [
+            (rank[c.verdict], f"{c.glyph} {c.label}: {c.figure}. {c.advice}")
+            for c in summary.checks
+            if c.verdict != "ok"
+        ]
+        items += [(rank[p.verdict], p.line()) for p in summary.problems]
+        items.sort(key=lambda item: item[0])  # worst first; stable, so session totals lead each group
+        lines = Text("\n".join(text for _, text in items[:3]) or "✓ No problems found.")
+        self.query_one("#review-summary", Static).update(lines)
+
+    def reload_session(self) -> None:
+        """Re-read the session from disk (after recording or another screen changed it)."""
+        from engine.errors import TimbreError
+        from engine.session import Session
+
+        try:
+            self.session = Session.load(self.app.studio, self.session.id)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
+            return
+        self.refresh_all()
+        if any(t.status in ANALYSED and not t.quality for t in self.session.takes):
+            self.analyse_missing()
+
+    @on(DataTable.RowHighlighted, "#review-takes")
+    def _row_moved(self, event: DataTable.RowHighlighted) -> None:
+        self.refresh_report()
+
+    # ------------------------------------------------------------- progress (called on the UI thread)
+    def show_progress(self, label: str, done: int, total: int) -> None:
+        if not self.is_mounted:  # a worker finished after the screen closed
+            return
+        self.query_one("#review-progress-row").display = True
+        self.query_one("#review-progress-label", Static).update(f"{label} {done}/{total} ")
+        self.query_one("#review-progress", ProgressBar).update(total=max(total, 1), progress=done)
+
+    def hide_progress(self) -> None:
+        if not self.is_mounted:  # a worker finished after the screen closed
+            return
+        self.query_one("#review-progress-row").display = False
+
+    def is_busy(self) -> bool:
+        if self.busy:
+            self.notify(f"Please wait: {self.busy}…", timeout=2)
+            return True
+        return False
+
+    # ------------------------------------------------------------- workers
+    @work(thread=True, exclusive=True, group="review-analysis", exit_on_error=False)
+    def analyse_missing(self) -> None:
+        """Analyse takes that have no stored report (thread)."""
+        from engine.audio.quality import analyse_file
+
+        todo = [i for i, t in enumerate(self.session.takes) if t.status in ANALYSED and not t.quality]
+        worker = get_current_worker()
+        for n, index in enumerate(todo):
+            if worker.is_cancelled:
+                return
+            take = self.session.takes[index]
+            path = self.session.take_path(index)
+            if not path.is_file():
+                continue
+            try:
+                report = analyse_file(
+                    path, overflow_count=take.overflow_count, transcript=take.text, take_id=take.id
+                )
+            except Exception as exc:  # an unreadable take is shown, not fatal
+                self.app.call_from_thread(self.notify, f"Take {take.id}: {exc}", severity="warning")
+                continue
+            take.quality = report.to_dict()
+            self.app.call_from_thread(self.show_progress, "Checking", n + 1, len(todo))
+        self.session.save()
+        self.app.call_from_thread(self._analysis_done)
+
+    def _analysis_done(self) -> None:
+        if not self.is_mounted:  # a worker finished after the screen closed
+            return
+        if not self.busy:
+            self.hide_progress()
+        self.refresh_all()
+
+    @work(thread=True, exclusive=True, group="review-prepare", exit_on_error=False)
+    def _prepare_worker(self) -> None:
+        from engine.audio.denoise import prepare_session
+        from engine.errors import TimbreError
+
+        def progress(done: int, total: int, take_id: str) -> None:
+            self.app.call_from_thread(self.show_progress, "Cleaning", done, total)
+
+        try:
+            result = prepare_session(self.session, progress=progress)
+        except TimbreError as exc:
+            self.app.call_from_thread(self._finish, f"{exc.message} {exc.hint}".strip(), "error")
+            return
+        excluded = f"; {len(result.excluded)} left out" if result.excluded else ""
+        if result.cleaned:
+            message = (
+                f"{len(result.cleaned)} takes cleaned ({result.seconds:.0f} s){excluded}. Ready for training."
+            )
+            self.app.call_from_thread(self._finish, message, "information")
+        else:
+            self.app.call_from_thread(
+                self._finish,
+                f"No take could be prepared{excluded}: accept takes with a transcript.",
+                "warning",
+            )
+
+    def _finish(self, message: str, severity: str) -> None:
+        self.busy = None
+        if not self.is_mounted:
+            self.app.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+            return
+        self.hide_progress()
+        self.refresh_all()
+        self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+
+    @work(thread=True, exclusive=True, group="review-import", exit_on_error=False)
+    def _import_worker(self, paths: list[Path], transcripts: Path | None) -> None:
+        from engine.audio.importer import import_files
+        from engine.errors import TimbreError
+
+        def progress(done: int, total: int, name: str) -> None:
+            self.app.call_from_thread(self.show_progress, "Importing", done, total)
+
+        try:
+            result = import_files(self.session, paths, transcripts=transcripts, progress=progress)
+        except TimbreError as exc:
+            self.app.call_from_thread(self._finish, f"{exc.message} {exc.hint}".strip(), "error")
+            return
+        parts = [f"{len(result.take_ids)} take(s) added ({result.seconds:.0f} s)."]
+        parts += [f"{p.name}: {e.message}" for p, e in result.errors]
+        parts += result.notes
+        severity = "warning" if result.errors else "information"
+        self.app.call_from_thread(self._finish, " ".join(parts), severity)
+        self.app.call_from_thread(self.analyse_missing)
+
+    @work(thread=True, exclusive=True, group="review-clean-one", exit_on_error=False)
+    def _clean_and_play(self, index: int) -> None:
+        from engine.audio.denoise import clean_file, load_noise_profile, recording_in_progress
+        from engine.errors import TimbreError
+
+        try:
+            if recording_in_progress(self.session):
+                raise TimbreError("A take is being recorded.", "Stop the recording first.")
+            noise = load_noise_profile(self.session.room_tone_path())
+            clean_file(self.session.take_path(index), self.session.clean_path(index), noise)
+            self.app.services.play(self.session.clean_path(index))
+        except TimbreError as exc:
+            self.app.call_from_thread(self._finish, f"{exc.message} {exc.hint}".strip(), "warning")
+            return
+        self.app.call_from_thread(
+            self._finish, f"Playing cleaned take {self.session.takes[index].id}…", "information"
+        )
+
+    # ------------------------------------------------------------- actions
+    def _set_status(self, status: str) -> None:
+        from engine.errors import TimbreError
+
+        index = self.index
+        if index is None or self.is_busy():
+            return
+        try:
+            self.session.set_status(index, status)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}".strip(), severity="warning", timeout=6)
+            return
+        self.refresh_all()
+
+    def action_accept(self) -> None:
+        """a: keep the selected take."""
+        index = self.index
+        if index is not None and not self.session.takes[index].text.strip():
+            self.notify(
+                "This take has no transcript yet; it is left out of training until you type it (e).",
+                severity="warning",
+                timeout=6,
+            )
+        self._set_status("accepted")
+
+    def action_reject(self) -> None:
+        """x: leave the selected take out."""
+        self._set_status("rejected")
+
+    async def action_rerecord(self) -> None:
+        """r: mark the take to be recorded again and open the Record screen."""
+        index = self.index
+        if index is None or self.is_busy():
+            return
+        if self.app.services.portaudio_error:
+            self.notify(self.app.services.portaudio_error, title="Recording is disabled", severity="error")
+            return
+        self.session.set_status(index, "pending")
+        self.refresh_all()
+        make = self.app.services.make_recorder
+
+        def build() -> Any:
+            recorder = make(self.session.device, self.session.samplerate or None)
+            recorder.open()
+            return recorder
+
+        from engine.errors import TimbreError
+
+        try:
+            recorder = await asyncio.to_thread(build)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}".strip(), title="Microphone", severity="error", timeout=10)
+            return
+        self.app.track_recorder(recorder)
+        self.app.open_screen("record", session=self.session, recorder=recorder)
+
+    def action_edit_text(self) -> None:
+        """e: type or correct the transcript of the selected take."""
+        index = self.index
+        if index is None or self.is_busy():
+            return
+        take = self.session.takes[index]
+
+        def done(value: str | None) -> None:
+            if value is None:
+                return
+            self.session.set_text(index, value)
+            if take.quality:  # keep the stored report's transcript check in step with the text
+                for check in take.quality.get("checks", []):
+                    if check.get("key") == "transcript":
+                        has = bool(take.text.strip())
+                        check.update(
+                            verdict="ok" if has else "warn",
+                            figure=f"{len(take.text)} characters" if has else "missing",
+                            advice="Has text."
+                            if has
+                            else "No transcript: type what is said, or it is left out of training.",
+                        )
+                verdicts = [c.get("verdict", "ok") for c in take.quality.get("checks", [])]
+                take.quality["verdict"] = max(verdicts, key=["ok", "warn", "fail"].index, default="ok")
+                self.session.save()
+            self.refresh_all()
+
+        self.app.push_screen(
+            TextDialog(f"Transcript of take {take.id}:", take.text, "what is said in the take"), callback=done
+        )
+
+    async def action_play_raw(self) -> None:
+        """p: play the take as recorded."""
+        index = self.index
+        if index is None:
+            return
+        path = self.session.take_path(index)
+        if not path.is_file():
+            self.notify("Nothing recorded for this take.", timeout=2)
+            return
+        await self._play(path, f"Playing raw take {self.session.takes[index].id}…")
+
+    async def action_play_clean(self) -> None:
+        """c: play the cleaned take (cleaning it first if needed)."""
+        index = self.index
+        if index is None:
+            return
+        if not self.session.take_path(index).is_file():
+            self.notify("Nothing recorded for this take.", timeout=2)
+            return
+        clean = self.session.clean_path(index)
+        if clean.is_file() and clean.stat().st_mtime >= self.session.take_path(index).stat().st_mtime:
+            await self._play(clean, f"Playing cleaned take {self.session.takes[index].id}…")
+            return
+        if self.is_busy():
+            return
+        self.busy = "cleaning the take"
+        self.show_progress("Cleaning", 0, 1)
+        self._clean_and_play(index)
+
+    async def _play(self, path: Path, message: str) -> None:
+        from engine.errors import TimbreError
+
+        try:
+            await asyncio.to_thread(self.app.services.play, path)
+        except TimbreError as exc:
+            self.notify(f"{exc.message} {exc.hint}".strip(), title="Playback", severity="warning", timeout=10)
+            return
+        self.notify(message, timeout=2)
+
+    def action_prepare(self) -> None:
+        """t: clean every usable take into clean/ and mark the session ready (in a worker)."""
+        if self.is_busy():
+            return
+        self.busy = "preparing for training"
+        self.show_progress("Cleaning", 0, max(1, len(self.session.takes)))
+        self._prepare_worker()
+
+    def action_import_files(self) -> None:
+        """i: import audio files (paths separated by spaces; '--transcripts FILE' optional)."""
+        if self.is_busy():
+            return
+
+        def done(value: str | None) -> None:
+            if not value or not value.strip():
+                return
+            import shlex
+
+            try:
+                words = shlex.split(value)
+            except ValueError as exc:
+                self.notify(f"Could not read the paths: {exc}", severity="error")
+                return
+            transcripts = None
+            if "--transcripts" in words:
+                at = words.index("--transcripts")
+                if at + 1 < len(words):
+                    transcripts = Path(words[at + 1]).expanduser()
+                words = words[:at] + words[at + 2 :]
+            paths = [Path(w).expanduser() for w in words]
+            if not paths:
+                return
+            self.busy = "importing"
+            self.show_progress("Importing", 0, len(paths))
+            self._import_worker(paths, transcripts)
+
+        self.app.push_screen(
+            TextDialog(
+                "Audio files to import (WAV, FLAC, OGG, MP3), separated by spaces; optionally "
+                "--transcripts FILE:",
+                "",
+                "~/voice/clip1.wav ~/voice/clip2.flac",
+            ),
+            callback=done,
+        )
+
+    def action_home(self) -> None:
+        """h/esc: back to the previous screen."""
+        self.dismiss()
