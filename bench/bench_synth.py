@@ -49,21 +49,12 @@ def _reference(folder: Path) -> Path:
     return path
 
 
-def _random_models(remove_weight_norm: bool):
-    """V2-sized GPT, SoVITS, chinese-hubert-base and chinese-roberta-wwm-ext-large with random weights."""
-    from transformers import BertConfig, BertModel, BertTokenizer, HubertConfig, HubertModel
-
-    from engine.models.bert import BertFeatures
-    from engine.models.hf_util import quiet_transformers
+def _random_sovits(remove_weight_norm: bool):
+    """A V2 SoVITS generator with random weights (the same ones on every call)."""
     from engine.models.sovits import V2 as SOVITS_V2
     from engine.models.sovits import SynthesizerTrn
-    from engine.models.ssl import SslModel
-    from engine.models.t2s import V2 as GPT_V2
-    from engine.models.t2s import Text2Semantic
-    from engine.synth import Models
 
     torch.manual_seed(SEED)
-    gpt = Text2Semantic(GPT_V2).eval()
     sovits = SynthesizerTrn(SOVITS_V2)
     with torch.no_grad():
         sovits.quantizer.vq.layers[0]._codebook.embed.normal_()
@@ -73,6 +64,22 @@ def _random_models(remove_weight_norm: bool):
     del sovits.enc_q
     if remove_weight_norm:
         sovits.remove_weight_norm()
+    return sovits.eval()
+
+
+def _random_models():
+    """V2-sized GPT, SoVITS, chinese-hubert-base and chinese-roberta-wwm-ext-large with random weights."""
+    from transformers import BertConfig, BertModel, BertTokenizer, HubertConfig, HubertModel
+
+    from engine.models.bert import BertFeatures
+    from engine.models.hf_util import quiet_transformers
+    from engine.models.ssl import SslModel
+    from engine.models.t2s import V2 as GPT_V2
+    from engine.models.t2s import Text2Semantic
+    from engine.synth import Models
+
+    torch.manual_seed(SEED)
+    gpt = Text2Semantic(GPT_V2).eval()
     with quiet_transformers():
         hubert = HubertModel(
             HubertConfig(feat_extract_norm="group", conv_bias=False, do_stable_layer_norm=False)
@@ -87,7 +94,7 @@ def _random_models(remove_weight_norm: bool):
     chars = dict.fromkeys(TEXT + REF_TEXT + "，。！？")
     vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars])}
     tokenizer = BertTokenizer(vocab=vocab)
-    return Models(gpt, sovits.eval(), SslModel(hubert), bert=BertFeatures(bert, tokenizer))
+    return Models(gpt, _random_sovits(True), SslModel(hubert), bert=BertFeatures(bert, tokenizer))
 
 
 def _timed(models) -> dict[str, float]:
@@ -126,7 +133,7 @@ def _run(synth, params, wall_start: float) -> tuple[float, float, float]:
 
 def main() -> None:
     """Print end-to-end RTF, time to first audio and peak memory, with ratios to the baseline."""
-    from engine.synth import SAMPLE_RATE, Synthesizer, SynthParams
+    from engine.synth import SAMPLE_RATE, Models, Synthesizer, SynthParams
     from engine.text.frontend import frontend
     from engine.voice import Voice
 
@@ -138,7 +145,7 @@ def main() -> None:
     try:
         voice = Voice.zero_shot(_reference(folder), REF_TEXT, "zh")
         start = time.perf_counter()
-        ours = _random_models(remove_weight_norm=True)
+        ours = _random_models()
         build_s = time.perf_counter() - start
         rss_models = _rss_mib()
         frontend("预热一下。", "zh")  # load jieba/pypinyin outside the timings
@@ -158,8 +165,8 @@ def main() -> None:
         rss_ours = _rss_mib()
 
         # baseline: a fresh synthesizer per request, weight norm kept, the whole text awaited
-        del synth, ours
-        base = _random_models(remove_weight_norm=False)
+        del synth
+        base = Models(ours.gpt, _random_sovits(False), ours.ssl, bert=ours.bert)
         start = time.perf_counter()
         audio = Synthesizer(voice, models=base).synthesize(TEXT, params)
         base_total = time.perf_counter() - start

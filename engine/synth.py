@@ -306,22 +306,19 @@ class Synthesizer:
         return self._reference
 
     # ------------------------------------------------------------------ synthesis
-    def _sentences(self, text: str, language: str, method: str) -> list[tuple[str, list[int], torch.Tensor]]:
-        if not text or not text.strip():
-            raise NothingToSay("There is no text to speak.", "Type some words.")
+    def _pieces(self, text: str, language: str, method: str) -> list[str]:
         from engine.text.split import split_text
 
-        out = []
-        for sentence in split_text(text, method, "en" if language == "en" else "zh"):
-            ids, bert, segments = self._phones(sentence, language)
-            if ids and self._speakable(segments):
-                out.append((sentence, ids, bert))
-        if not out:
-            raise NothingToSay(
-                f"Nothing in {text[:60]!r} can be spoken.",
-                "Use words in Mandarin or English (symbols, emoji and punctuation alone are not read).",
-            )
-        return out
+        pieces = split_text(text, method, "en" if language == "en" else "zh") if text and text.strip() else []
+        if not pieces:
+            raise NothingToSay("There is no text to speak.", "Type some words.")
+        return pieces
+
+    def _nothing(self, text: str) -> NothingToSay:
+        return NothingToSay(
+            f"Nothing in {text[:60]!r} can be spoken.",
+            "Use words in Mandarin or English (symbols, emoji and punctuation alone are not read).",
+        )
 
     @torch.inference_mode()
     def _speak(self, ids: list[int], bert: torch.Tensor, p: SynthParams, seed: int) -> tuple[np.ndarray, int]:
@@ -346,20 +343,29 @@ class Synthesizer:
         return audio.astype(np.float32, copy=False), int(tokens.shape[1])
 
     def stream(self, text: str, params: SynthParams | None = None) -> Iterator[Chunk]:
-        """Yield the audio sentence by sentence (each after the first begins with the pause)."""
+        """Yield the audio sentence by sentence (each after the first begins with the pause).
+
+        Each piece is phonemised just before it is spoken, so the first audio does not wait for the rest.
+        """
         p = params or SynthParams()
         language = p.language or self.voice.language
-        sentences = self._sentences(text, language, p.split_method)  # text errors first: they are cheap
-        self.reference()
+        pieces = self._pieces(text, language, p.split_method)
         base = p.seed if p.seed is not None else random.randrange(2**31)
         pause = np.zeros(int(round(p.pause_s * SAMPLE_RATE)), np.float32)
-        for index, (sentence, ids, bert) in enumerate(sentences):
+        index = 0
+        for piece in pieces:
             started = time.perf_counter()
+            ids, bert, segments = self._phones(piece, language)
+            if not ids or not self._speakable(segments):
+                continue
             seed = base + 2 * index
             audio, n_tokens = self._speak(ids, bert, p, seed)
             if index:
                 audio = np.concatenate([pause, audio])
-            yield Chunk(index, sentence, audio, n_tokens, time.perf_counter() - started, seed)
+            yield Chunk(index, piece, audio, n_tokens, time.perf_counter() - started, seed)
+            index += 1
+        if index == 0:
+            raise self._nothing(text)
 
     def synthesize(self, text: str, params: SynthParams | None = None) -> np.ndarray:
         """The whole text as one float32 32 kHz array (the stream's chunks joined)."""

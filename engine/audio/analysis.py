@@ -94,18 +94,34 @@ def energy_vad(x: np.ndarray, sr: int, frame_s: float = FRAME_S) -> Vad:
     return Vad(speech, float(threshold), noise_db, speech_db, frame_s)
 
 
-def snr_db(x: np.ndarray, sr: int) -> float:
-    """Blind SNR: (total power − noise power) / noise power, noise from the quietest frames.
+NOISE_FRAME_S = 0.050
+"""Frames for the noise estimate: 50 ms, long enough that coloured noise (pink, brown) varies little."""
 
-    This matches how the SNR of a recording is usually defined (signal power over the whole clip
-    against noise power). It is accurate where the take has pauses; it reads low when there are
-    none, and cannot tell noise from speech that never pauses.
+
+def noise_floor_power(x: np.ndarray, sr: int) -> float:
+    """Noise power: the 10th percentile of 50 ms frame powers (the level of the quieter pauses).
+
+    Measured on espeak-ng speech with white, pink and brown noise at 5–30 dB SNR: the SNR built on
+    it reads within 1.1 dB of the truth (the mean of the quietest 10 % of 20 ms frames read up to
+    3.8 dB high on brown noise).
     """
-    power = frame_power(x, sr)
+    power = frame_power(x, sr, NOISE_FRAME_S)
     if power.size == 0:
         return 0.0
-    total = float(power.mean())
-    noise = noise_power(power)
+    return float(np.percentile(power, 10))
+
+
+def snr_db(x: np.ndarray, sr: int) -> float:
+    """Blind SNR: (total power − noise power) / noise power, with the noise from the quieter pauses.
+
+    This matches how the SNR of a recording is usually defined (signal power over the whole clip
+    against noise power). It is accurate where the take has pauses (≥ 10 % of its length); it
+    reads low when there are none, and cannot tell noise from speech that never pauses.
+    """
+    if x.size == 0:
+        return 0.0
+    total = float(np.mean(np.square(x, dtype=np.float64)))
+    noise = noise_floor_power(x, sr)
     if noise <= 1e-12:
         return float("inf") if total > 1e-10 else 0.0
     return float(10.0 * np.log10(max(total - noise, 1e-30) / noise))

@@ -21,7 +21,8 @@ ZH_FINALS = tuple(
 )
 ZH_TONES = ("1", "2", "3", "4", "5")
 EN_PHONEMES = tuple(
-    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH".split()
+    "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG "
+    "OW OY P R S SH T TH UH UW V W Y Z ZH".split()
 )
 _VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
 _TONED = re.compile(r"^([A-Za-z0]+?)([1-5])$")

@@ -28,7 +28,7 @@ class Run:
 
 
 def script_of(ch: str) -> str | None:
-    """"latin", "han", "kana", "hangul", another letter's script name, or None for neutral characters."""
+    """ "latin", "han", "kana", "hangul", another letter's script name, or None for neutral characters."""
     code = ord(ch)
     if ch.isascii():
         return "latin" if ch.isalpha() else None

@@ -91,7 +91,9 @@ def cut_zh_period(text: str) -> list[str]:
 
 def cut_en_period(text: str) -> list[str]:
     """cut4: at every "." that is not a decimal point."""
-    return [p for line in _hard_wrap(text.strip("\n")) for p in re.split(r"(?<!\d)\.|\.(?!\d)", line.strip("."))]
+    return [
+        p for line in _hard_wrap(text.strip("\n")) for p in re.split(r"(?<!\d)\.|\.(?!\d)", line.strip("."))
+    ]
 
 
 def cut_punctuation(text: str) -> list[str]:

@@ -34,6 +34,27 @@ def verify(path: Path, expected: str | None) -> None:
         )
 
 
+def _server_sha256(path_in_repo: str) -> str | None:
+    """The sha256 Hugging Face reports for a stored (LFS) file, or None when it gives none."""
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    try:
+        meta = get_hf_file_metadata(hf_hub_url(REPO_ID, path_in_repo))
+    except Exception as exc:  # noqa: BLE001 - any failure just means "no server hash"
+        log.info("no server hash for %s: %s", path_in_repo, exc)
+        return None
+    etag = (meta.etag or "").strip('"').lower()
+    return etag if len(etag) == 64 and all(c in "0123456789abcdef" for c in etag) else None
+
+
+def expected_sha256(f: PretrainedFile) -> str | None:
+    """What a downloaded file must hash to: the server's LFS sha256, else the registry's."""
+    server = _server_sha256(f.path)
+    if server and f.sha256 and server != f.sha256:
+        log.warning("%s: the server's sha256 %s differs from the registry's %s", f.path, server, f.sha256)
+    return server or f.sha256
+
+
 def _files(keys: Iterable[str] | None) -> list[PretrainedFile]:
     chosen = [part(k) for k in keys] if keys else [p for p in PARTS if not p.optional]
     return [f for entry in chosen for f in entry.files]
@@ -76,6 +97,6 @@ def download(
                 "Run `timbre models download` again; partial files resume.",
             ) from exc
         path = Path(hit)
-        verify(path, f.sha256)
+        verify(path, expected_sha256(f))
         paths.append(path)
     return paths

@@ -16,6 +16,15 @@ from engine.models.spec import mel_spectrogram, spectrogram
 HOP = TINY.hop_length
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small convolutions run faster on one thread, above all on a shared, busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _model(seed: int = 0) -> SynthesizerTrn:
     torch.manual_seed(seed)
     return SynthesizerTrn(TINY).eval()

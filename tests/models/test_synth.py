@@ -247,3 +247,53 @@ def test_say_command_writes_a_32k_wav(env, tmp_path, reference, capsys):
     assert main(["say", "--voice", "nobody", "hi"]) == 2
     assert main(["say", "--ref", str(reference), "hi"]) == 2
     assert "--ref-text" in capsys.readouterr().err
+
+
+def test_trim_at_pause_cuts_in_the_latest_quiet_stretch():
+    from engine.synth import trim_at_pause
+
+    rate = 16000
+    rng = np.random.default_rng(0)
+    speech = (rng.standard_normal(14 * rate) * 0.2).astype(np.float32)
+    speech[int(4.0 * rate) : int(4.3 * rate)] = 0.0  # an early pause
+    speech[int(8.0 * rate) : int(8.4 * rate)] = 0.0  # a later one: the cut goes here
+    speech[int(11.0 * rate) : int(11.5 * rate)] = 0.0  # past 10 s: not allowed
+    cut = trim_at_pause(speech, rate)
+    assert 8.0 <= len(cut) / rate <= 8.4
+
+
+def test_voice_json_round_trip_keeps_unknown_entries(studio_home):
+    from engine.errors import StudioError
+
+    folder = studio_home / "voices" / "bo"
+    voice = Voice(
+        "bo", folder / "reference.wav", "你好。", "zh", folder=folder, extra={"metrics": {"epochs": 8}}
+    )
+    voice.save()
+    loaded = Voice.load("bo", studio_home)
+    assert not loaded.fine_tuned and loaded.gpt_path is None and loaded.language == "zh"
+    assert loaded.to_json() == voice.to_json() and loaded.extra == {"metrics": {"epochs": 8}}
+    (folder / "voice.json").write_text('{"name": "bo"}')
+    with pytest.raises(StudioError, match="reference"):
+        Voice.load("bo", studio_home)
+    with pytest.raises(StudioError, match="language"):
+        Voice.zero_shot("x.wav", "hi", "fr")
+
+
+def test_models_import_makes_a_voice_from_official_files(env, studio_home, reference, tmp_path, capsys):
+    from tui.cli import main
+
+    gpt_file = env / part("gpt").files[0].path
+    sovits_file = env / part("sovits").files[0].path
+    argv = ["--home", str(studio_home), "models", "import", "--voice", "cy", "--gpt", str(gpt_file)]
+    argv += ["--sovits", str(sovits_file), "--ref", str(reference), "--ref-text", REF_TEXT, "--lang", "en"]
+    assert main(argv) == 0
+    voice = Voice.load("cy", studio_home)
+    assert voice.fine_tuned and voice.reference_wav.is_file() and voice.language == "en"
+    assert main(argv) == 2 and "already exists" in capsys.readouterr().err
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"junk")
+    argv[argv.index("cy")] = "dee"
+    argv[argv.index(str(sovits_file))] = str(junk)
+    assert main(argv) == 2 and "not a PyTorch checkpoint" in capsys.readouterr().err
+    assert not (studio_home / "voices" / "dee").exists()

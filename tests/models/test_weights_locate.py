@@ -107,11 +107,26 @@ def test_download_verifies_sha256_and_reports_offline(tmp_path, monkeypatch):
         target.write_bytes(b"not the real file")
         return str(target)
 
+    server = {}  # what the (fake) server reports as each file's LFS sha256
+
+    def fake_metadata(url, **kwargs):
+        name = next((k for k in server if url.endswith(k)), None)
+        if name is None:
+            raise OSError("no metadata")
+        return huggingface_hub.HfFileMetadata(commit_hash=None, etag=f'"{server[name]}"', location=url,
+                                              size=None, xet_file_data=None)  # fmt: skip
+
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(huggingface_hub, "get_hf_file_metadata", fake_metadata)
+    fake_sha = hashlib.sha256(b"not the real file").hexdigest()
+    server["pytorch_model.bin"] = fake_sha
     paths = dl.download(["hubert"], local_dir=tmp_path / "pre", progress=False)
     assert [p.name for p in paths] == ["config.json", "preprocessor_config.json", "pytorch_model.bin"]
     assert all(r == registry.REPO_ID and d == tmp_path / "pre" for r, _, d in fetched)
-    with pytest.raises(ModelError, match="damaged"):  # the GPT has a known sha256; this file does not match
+    server["pytorch_model.bin"] = "f" * 64  # the server's hash wins, and this content does not match it
+    with pytest.raises(ModelError, match="damaged"):
+        dl.download(["hubert"], local_dir=tmp_path / "pre", progress=False)
+    with pytest.raises(ModelError, match="damaged"):  # no server hash: the registry's known sha256 is used
         dl.download(["gpt"], local_dir=tmp_path / "pre", progress=False)
 
 

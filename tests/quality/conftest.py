@@ -44,7 +44,7 @@ def voices(tmp_path_factory) -> Voices:
         "16",
         str(d / "phone.wav"),
     )
-    # mains hum at -55 dBFS RMS, 50 and 60 Hz, and a DC offset of +0.02 (sox 'dcshift')
+    # mains hum at -60 dBFS RMS, 50 and 60 Hz, and a DC offset of +0.02 (sox 'dcshift')
     seconds = sf.info(str(clean)).duration
     for f in (50, 60):
         tone = d / f"tone{f}.wav"
@@ -63,7 +63,7 @@ def voices(tmp_path_factory) -> Voices:
             "sine",
             f"{f}",
             "vol",
-            f"{10 ** (-55 / 20) * np.sqrt(2):.6f}",
+            f"{10 ** (-60 / 20) * np.sqrt(2):.6f}",
         )
         run("sox", "-m", "-v", "1", str(clean), "-v", "1", str(tone), str(d / f"hum{f}.wav"))
     run("sox", str(clean), str(d / "dc.wav"), "dcshift", "0.02")

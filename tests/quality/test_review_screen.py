@@ -170,7 +170,10 @@ async def test_home_opens_review_with_v(tmp_path, voices):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("v")
-        await pilot.pause()
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ReviewScreen):
+                break
         assert isinstance(app.screen, ReviewScreen) and app.screen.session.id == "rev"
         await pilot.press("escape")  # leave while the analysis worker is still running
         await pilot.pause()
@@ -179,9 +182,14 @@ async def test_home_opens_review_with_v(tmp_path, voices):
         await pilot.pause()
         assert app.is_running
         await pilot.press("v")
-        await pilot.pause()
-        await app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        for _ in range(50):  # Home loads the session in a thread before pushing Review
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ReviewScreen):
+                break
+        for _ in range(100):  # mounted, analysed and drawn
+            await pilot.pause(0.05)
+            if "✗ fail" in screen_text(app):
+                break
         assert "✗ fail" in screen_text(app)
 
 

@@ -40,3 +40,35 @@ def test_snr_figure_is_capped(voices):
     assert analyse_file(voices["clean"]).get("snr").figure == "> 30 dB"
     figure = analyse_file(voices["noisy10"]).get("snr").figure
     assert figure.endswith(" dB") and 7 <= float(figure.split()[0]) <= 13
+
+
+@pytest.mark.parametrize("colour", ["pink", "brown"])
+@pytest.mark.parametrize("snr", [5, 10, 20, 30])
+def test_snr_estimate_on_coloured_noise(voices, tmp_path, colour, snr):
+    from quality_audio import RATE, rms, run
+
+    clean = voices["clean"]
+    noise = tmp_path / "noise.wav"
+    seconds = sf.info(str(clean)).duration
+    run(
+        "sox",
+        "-R",
+        "-n",
+        "-r",
+        str(RATE),
+        "-c",
+        "1",
+        "-b",
+        "16",
+        str(noise),
+        "synth",
+        f"{seconds}",
+        f"{colour}noise",
+        "gain",
+        "-12",
+    )
+    k = rms(clean) / rms(noise) / 10 ** (snr / 20)
+    mixed = tmp_path / "mixed.wav"
+    run("sox", "-m", "-v", "1", str(clean), "-v", f"{k:.6f}", str(noise), str(mixed))
+    x, sr = sf.read(str(mixed), dtype="float32")
+    assert analysis.snr_db(x, sr) == pytest.approx(snr, abs=3.0)

@@ -36,8 +36,9 @@ def test_cardinal(n, words):
 
 @pytest.mark.parametrize(
     ("n", "words"),
-    [(1, "first"), (2, "second"), (3, "third"), (5, "fifth"), (8, "eighth"), (9, "ninth"), (11, "eleventh"),
-     (12, "twelfth"), (20, "twentieth"), (23, "twenty-third"), (100, "one hundredth"), (1001, "one thousand first")],
+    [(1, "first"), (2, "second"), (3, "third"), (5, "fifth"), (8, "eighth"), (9, "ninth"),
+     (11, "eleventh"), (12, "twelfth"), (20, "twentieth"), (23, "twenty-third"), (100, "one hundredth"),
+     (1001, "one thousand first")],
 )  # fmt: skip
 def test_ordinal(n, words):
     assert num.ordinal(n) == words
@@ -45,8 +46,9 @@ def test_ordinal(n, words):
 
 @pytest.mark.parametrize(
     ("n", "words"),
-    [(1999, "nineteen ninety-nine"), (2000, "two thousand"), (2007, "two thousand seven"), (2010, "twenty ten"),
-     (1800, "eighteen hundred"), (1101, "eleven oh one"), (999, "nine hundred ninety-nine"), (3000, "three thousand")],
+    [(1999, "nineteen ninety-nine"), (2000, "two thousand"), (2007, "two thousand seven"),
+     (2010, "twenty ten"), (1800, "eighteen hundred"), (1101, "eleven oh one"),
+     (999, "nine hundred ninety-nine"), (3000, "three thousand")],
 )  # fmt: skip
 def test_year(n, words):
     assert num.year(n) == words
@@ -65,6 +67,7 @@ def test_very_long_digit_runs_are_read_digit_by_digit():
         ("5 m", "five m"),
         ("5m", "five meters"),
         ("1. Buy milk", "first, Buy milk"),
+        ("1. Buy milk\n2. Get eggs", "first, Buy milk second, Get eggs"),
         ("Python 3.11.2", "Python three point eleven point two"),
         ("Ｈｅｌｌｏ１２３", "Hello one hundred twenty-three"),
         ("zero\u200bwidth", "zerowidth"),

@@ -89,7 +89,20 @@ def test_phonemes_command_prints_segments(capsys):
 def test_phonemes_command_split_and_coverage(capsys):
     from tui.cli import main
 
-    assert main(["phonemes", "你好，世界。Hello there, friend.", "--language", "zh", "--split", "cut5", "--coverage"]) == 0
+    assert (
+        main(
+            [
+                "phonemes",
+                "你好，世界。Hello there, friend.",
+                "--language",
+                "zh",
+                "--split",
+                "cut5",
+                "--coverage",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "[1]" in out and "[2]" in out
     assert "word2ph:" in out
@@ -133,3 +146,24 @@ def test_mandarin_coverage_of_a_text_set():
 def test_coverage_refuses_other_languages():
     with pytest.raises(TextError):
         coverage_of_phones([], "ja")
+
+
+def test_mandarin_pause_signs_become_pause_symbols():
+    (segment,) = frontend("你好^世界，再见。", "zh")
+    assert segment.phones.count("SP3") == 2  # the sign and, as in the reference, every comma
+    assert "," not in segment.phones
+    (segment,) = frontend("你好￥世界。", "zh")
+    assert "SP2" in segment.phones
+    assert len(segment.word2ph) == len(segment.normalized_text)
+
+
+def test_long_mandarin_runs_are_processed_in_pieces_that_line_up():
+    from engine.text.frontend import zh_chunks
+
+    text = "我们今天去公园散步，" * 60
+    chunks = zh_chunks(text)
+    assert "".join(chunks) == text
+    assert all(len(c) <= 200 for c in chunks)
+    (segment,) = frontend(text, "zh")
+    assert len(segment.word2ph) == len(segment.normalized_text)
+    assert sum(segment.word2ph) == len(segment.phones)

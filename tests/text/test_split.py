@@ -38,7 +38,11 @@ def test_zh_period_cut():
 
 
 def test_en_period_cut_skips_decimals():
-    assert split_text("One fish. Two is 2.5 now. Three", "en_period", "en") == ["One fish.", "Two is 2.5 now.", "Three."]
+    assert split_text("One fish. Two is 2.5 now. Three", "en_period", "en") == [
+        "One fish.",
+        "Two is 2.5 now.",
+        "Three.",
+    ]
 
 
 def test_every_four_clauses():

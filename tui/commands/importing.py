@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             args.language,
             [],
             device=None,
-            samplerate=0,
+            samplerate=48000,  # the rate used if takes are re-recorded later (imports keep their own rate)
             script_name="imported",
             session_id=args.session,
         )

@@ -36,6 +36,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--voice", required=True, help="voice name")
     export.add_argument("-o", "--out", type=Path, help="output folder (default: voices/NAME/export)")
     export.set_defaults(func=run_export)
+    imp = actions.add_parser(
+        "import",
+        help="make a voice from official GPT-SoVITS v2 weights (.ckpt + .pth, e.g. trained in the WebUI)",
+    )
+    imp.add_argument("--voice", required=True, help="name of the new voice")
+    imp.add_argument("--gpt", type=Path, required=True, help="the GPT weights (.ckpt)")
+    imp.add_argument("--sovits", type=Path, required=True, help="the SoVITS weights (.pth)")
+    imp.add_argument("--ref", type=Path, required=True, help="a 3–10 s reference clip of the voice")
+    imp.add_argument("--ref-text", required=True, help="the exact words spoken in --ref")
+    imp.add_argument("--lang", choices=("zh", "en", "auto"), default="auto", help="language of the voice")
+    imp.set_defaults(func=run_import)
     parser.set_defaults(func=run_status)
 
 
@@ -97,4 +108,31 @@ def run_export(args: argparse.Namespace) -> int:
     out = args.out or voice.folder / "export"
     for path in export_official(voice.folder, out, voice.name):
         print(f"wrote {path}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Convert official weights into a new voice folder with its reference clip and voice.json."""
+    import shutil
+
+    from engine.errors import StudioError
+    from engine.studio import Studio
+    from engine.synth import check_reference
+    from engine.voice import Voice
+    from engine.weights.convert import import_official
+    from engine.weights.load import load_gpt, load_sovits
+
+    studio = Studio.locate(args.home).ensure()
+    folder = studio.voice_dir(args.voice)
+    if (folder / "voice.json").exists():
+        raise StudioError(f"A voice called {folder.name!r} already exists.", "Choose another --voice name.")
+    check_reference(args.ref)
+    # refuse files that do not load before writing anything
+    load_sovits(args.sovits)
+    load_gpt(args.gpt)
+    gpt, sovits = import_official(args.gpt, args.sovits, folder)
+    reference = folder / ("reference" + (args.ref.suffix or ".wav"))
+    shutil.copyfile(args.ref, reference)
+    voice = Voice(folder.name, reference, args.ref_text, args.lang, gpt, sovits, folder)
+    print(f"voice {folder.name!r} created in {folder} ({voice.save().name})")
     return 0

@@ -141,6 +141,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         self.session = session
         self.busy: str | None = None  # what a worker is doing ("preparing", "importing", ...)
         self._shown = False
+        self._closed = False  # set when the screen is removed: late worker callbacks then do nothing
 
     # ------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -164,6 +165,9 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         if any(t.status in ANALYSED and not t.quality for t in self.session.takes):
             self.analyse_missing()
 
+    def on_unmount(self) -> None:
+        self._closed = True
+
     def on_screen_resume(self) -> None:
         if not self._shown:  # the first resume is the screen opening: on_mount did the work
             self._shown = True
@@ -180,7 +184,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
 
     def refresh_all(self) -> None:
         """Redraw the table, the report of the selected take, the title and the summary."""
-        if not self.is_mounted:  # a worker finished after the screen closed
+        if self._closed:  # a worker finished after the screen closed
             return
         table = self.query_one("#review-takes", DataTable)
         row = table.cursor_row if table.row_count else 0
@@ -258,14 +262,14 @@ it cleans every accepted or recorded take that has a transcript and does not fai
 
     # ------------------------------------------------------------- progress (called on the UI thread)
     def show_progress(self, label: str, done: int, total: int) -> None:
-        if not self.is_mounted:  # a worker finished after the screen closed
+        if self._closed:  # a worker finished after the screen closed
             return
         self.query_one("#review-progress-row").display = True
         self.query_one("#review-progress-label", Static).update(f"{label} {done}/{total} ")
         self.query_one("#review-progress", ProgressBar).update(total=max(total, 1), progress=done)
 
     def hide_progress(self) -> None:
-        if not self.is_mounted:  # a worker finished after the screen closed
+        if self._closed:  # a worker finished after the screen closed
             return
         self.query_one("#review-progress-row").display = False
 
@@ -303,7 +307,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         self.app.call_from_thread(self._analysis_done)
 
     def _analysis_done(self) -> None:
-        if not self.is_mounted:  # a worker finished after the screen closed
+        if self._closed:  # a worker finished after the screen closed
             return
         if not self.busy:
             self.hide_progress()
@@ -337,7 +341,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
 
     def _finish(self, message: str, severity: str) -> None:
         self.busy = None
-        if not self.is_mounted:
+        if self._closed:
             self.app.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
             return
         self.hide_progress()

@@ -75,14 +75,15 @@ class StyleAttention(nn.Module):
         """x [B, T, D]; pad [B, T] True at padded frames (blocked as keys)."""
         b, t, _ = x.shape
         h, d = self.n_heads, self.d_k
-        q = self.w_qs(x).view(b, t, h, d).transpose(1, 2)
-        k = self.w_ks(x).view(b, t, h, d).transpose(1, 2)
-        v = self.w_vs(x).view(b, t, h, d).transpose(1, 2)
+        # heads lead the batch axis ([H, B, T, T]) so a dropout mask lands where the reference's does
+        q = self.w_qs(x).view(b, t, h, d).permute(2, 0, 1, 3)
+        k = self.w_ks(x).view(b, t, h, d).permute(2, 0, 1, 3)
+        v = self.w_vs(x).view(b, t, h, d).permute(2, 0, 1, 3)
         scores = torch.matmul(q, k.transpose(-2, -1)) / self.temperature
         if pad is not None:
-            scores = scores.masked_fill(pad[:, None, None, :], float("-inf"))
+            scores = scores.masked_fill(pad[None, :, None, :], float("-inf"))
         p = self.attn_dropout(torch.softmax(scores, dim=-1))
-        out = torch.matmul(p, v).transpose(1, 2).reshape(b, t, h * d)
+        out = torch.matmul(p, v).permute(1, 2, 0, 3).reshape(b, t, h * d)
         return self.dropout(self.fc(out)) + x
 
 

@@ -95,9 +95,14 @@ def _homograph(word: str, previous: str) -> list[str] | None:
     return None
 
 
-@lru_cache(maxsize=65536)
 def word_phones(word: str, previous: str = "") -> tuple[str, ...]:
-    """Phones of one word token (letters with inner apostrophes or hyphens); ``previous`` is the word before."""
+    """Phones of one word (letters, inner apostrophes or hyphens); ``previous`` is the word before it."""
+    homograph = _homograph(word.lower(), previous.lower()) if not word.isupper() else None
+    return tuple(homograph) if homograph is not None else _word_phones(word)
+
+
+@lru_cache(maxsize=65536)
+def _word_phones(word: str) -> tuple[str, ...]:
     lex = lexicon()
     lower = word.lower()
     if len(word) == 1:
@@ -106,9 +111,6 @@ def word_phones(word: str, previous: str = "") -> tuple[str, ...]:
         if len(word) > SPELL_OUT_MAX and lower in lex:
             return lex[lower]
         return tuple(spell(word))
-    homograph = _homograph(lower, previous.lower())
-    if homograph is not None:
-        return tuple(homograph)
     if lower in lex:
         return lex[lower]
     if "-" in word:

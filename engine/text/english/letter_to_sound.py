@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 
 VOWEL_BASES = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
-_REDUCED = {"AE": "AH0", "AA": "AH0", "AH": "AH0", "AO": "AH0", "EH": "IH0", "IH": "IH0", "ER": "ER0"}
+_REDUCED = {"AE": "AH0", "AA": "AH0", "AH": "AH0", "AO": "AH0", "EH": "AH0", "IH": "IH0", "ER": "ER0"}
 
 # shorthand inside contexts: C a consonant letter, V a vowel letter, E a front vowel letter
 _SHORTHAND = {"C": "[bcdfghjklmnpqrstvwxz]", "V": "[aeiouy]", "E": "[eiy]"}
@@ -45,6 +45,7 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("ai", "", "", "EY"),
     ("ay", "", "", "EY"),
     ("are", "", "#", "EH R"),
+    ("ar", "C", "#", "ER"),
     ("ar", "", "", "AA R"),
     ("all", "", "", "AO L"),
     ("alk", "", "", "AO K"),
@@ -81,6 +82,7 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("ed", "V.*C", "#", "D"),
     ("ed", "[aeiouwy]", "#", "D"),
     ("er", "", "C|#", "ER"),
+    ("es", "V.*(?:[sxzcg]|ch|sh)", "#", "AH0 Z"),
     ("e", "V.*C", "#", ""),
     ("e", "V.*C", "s#", ""),
     ("e", "", "Ce#", "IY"),
@@ -107,6 +109,8 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("i", "", "Ce#", "AY"),
     ("i", "", "(?:nd|ld)#", "AY"),
     ("i", "#C*", "#", "AY"),
+    ("i", "", "#", "IY"),
+    ("i", "", "[aeou]", "IY"),
     ("i", "", "", "IH"),
     # j k l m n
     ("j", "", "", "JH"),
@@ -131,10 +135,12 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("ou", "", "", "AW"),
     ("ow", "", "#", "OW"),
     ("ow", "", "", "AW"),
+    ("or", "C", "#", "ER"),
     ("or", "", "", "AO R"),
     ("ol", "", "(?:d|l)", "OW L"),
     ("o", "", "Ce#", "OW"),
     ("o", "", "#", "OW"),
+    ("o", "", "C[aeiou]", "OW"),
     ("o", "", "", "AA"),
     # p q r
     ("ph", "", "", "F"),
@@ -150,7 +156,7 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("sion", "", "", "SH AH0 N"),
     ("sure", "", "", "SH ER"),
     ("ss", "", "", "S"),
-    ("s", "[bdglmnrvw]", "#", "Z"),
+    ("s", "[bdglmnrvwe]", "#", "Z"),
     ("s", "[aeiou]", "[aeiou]", "Z"),
     ("s", "", "", "S"),
     # t
@@ -180,6 +186,7 @@ _RULE_TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("y", "C", "C", "IH"),
     ("y", "", "", "IY"),
     ("zz", "", "", "Z"),
+    ("z", "t", "", "S"),
     ("z", "", "", "Z"),
 )
 

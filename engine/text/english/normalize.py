@@ -122,7 +122,7 @@ _CURRENCIES = {
     "¥": ("yen", "yen", "", ""),
 }
 _MONEY_PREFIX_RE = re.compile(r"([$£€¥])\s?" + _AMOUNT + _SCALE)
-_MONEY_SUFFIX_RE = re.compile(_AMOUNT + r"\s?([$£€¥])")
+_MONEY_SUFFIX_RE = re.compile(r"(?<![\d,.])" + _AMOUNT + r"\s?([$£€¥])")
 _SCALE_WORDS = {"k": "thousand", "m": "million", "bn": "billion"}
 
 # unit -> (singular, plural, needs to touch the number)
@@ -169,7 +169,7 @@ _UNIT_RE = re.compile(
     + r")(?![A-Za-z0-9])"
 )
 
-_MATH_OPERAND = r"(\d+(?:\.\d+)?|\b[A-Za-z]\b)"
+_MATH_OPERAND = r"((?<![\d.])\d+(?:\.\d+)?|\b[A-Za-z]\b)"
 _MATH_RE = re.compile(_MATH_OPERAND + r"\s+([+\-×÷=*])\s+(?=-?\d|\b[A-Za-z]\b)")
 _MATH_WORDS = {"+": "plus", "-": "minus", "×": "times", "*": "times", "÷": "divided by", "=": "equals"}
 _NEGATIVE_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())-(?=\d)")
@@ -212,7 +212,9 @@ def _fold_characters(text: str) -> str:
             out.append(_CHAR_MAP[ch])
         elif "\uff01" <= ch <= "\uff5e":  # full-width ASCII
             out.append(chr(ord(ch) - 0xFEE0))
-        elif ch in "\n\r\t\u3000" or unicodedata.category(ch) in ("Zs", "Zl", "Zp"):
+        elif ch == "\n":
+            out.append(ch)  # kept until the list-number rule has run
+        elif ch in "\r\t\u3000" or unicodedata.category(ch) in ("Zs", "Zl", "Zp"):
             out.append(" ")
         elif unicodedata.category(ch) == "Cc":
             out.append(" ")
