@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -169,6 +170,7 @@ def test_remove_weight_norm_keeps_outputs_identical():
     ref = _ref_spec()
     before = model.decode(codes, text, ref, generator=torch.Generator().manual_seed(2))
     keys_before = set(model.state_dict())
+    twin = copy.deepcopy(model)  # weight-normed modules copy (trainers keep copies)
     removed = model.remove_weight_norm()
     after = model.decode(codes, text, ref, generator=torch.Generator().manual_seed(2))
     assert removed > 0
@@ -176,6 +178,7 @@ def test_remove_weight_norm_keeps_outputs_identical():
     keys = set(model.state_dict())
     assert not any(k.endswith(("weight_g", "weight_v")) for k in keys)
     assert {k.replace("weight_g", "weight") for k in keys_before if not k.endswith("weight_v")} == keys
+    assert torch.equal(before, twin.decode(codes, text, ref, generator=torch.Generator().manual_seed(2)))
 
 
 def test_state_dict_round_trip_reproduces_decode():
@@ -300,3 +303,25 @@ def test_v2_sized_model_decodes_a_few_tokens():
     out = model.decode(codes, text, ge=ge, generator=torch.Generator().manual_seed(0))
     assert out.shape == (1, 1, 2 * 1280) and torch.isfinite(out).all()
     assert model.extract_latent(torch.randn(1, 768, 9)).shape == (1, 1, 4)
+
+
+def test_pro_variant_needs_and_uses_the_speaker_verification_embedding():
+    cfg = TINY.with_(version="v2ProPlus", gin_channels=24, sv_dim=40)
+    torch.manual_seed(0)
+    model = SynthesizerTrn(cfg).eval()
+    _randomise(model)
+    codes = torch.randint(0, cfg.codebook_size, (1, 1, 4))
+    text = torch.randint(0, cfg.n_symbols, (1, 5))
+    ref = _ref_spec(0.5)
+    with pytest.raises(ValueError, match="sv_emb"):
+        model.decode(codes, text, ref)
+    sv = torch.randn(1, 40)
+    ge = model.reference_embedding(ref, sv_emb=sv)
+    assert ge.shape == (1, 24, 1) and model._ge_text(ge).shape == (1, cfg.mrte_hidden, 1)
+    a = model.decode(codes, text, ref, sv_emb=sv, generator=torch.Generator().manual_seed(0))
+    b = model.decode(codes, text, ge=ge, generator=torch.Generator().manual_seed(0))
+    c = model.decode(codes, text, ref, sv_emb=sv * 3, generator=torch.Generator().manual_seed(0))
+    assert a.shape == (1, 1, 4 * 1280) and torch.equal(a, b) and not torch.equal(a, c)
+    _, spec, spec_len, ssl, text_b, text_len = _batch(12)
+    out = model.train()(ssl, spec, spec_len, text_b, text_len, sv_emb=torch.randn(2, 40))
+    assert out.ge.shape == (2, 24, 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.models.sovits import TINY, V2, MultiPeriodDiscriminator, SynthesizerTrn
+from engine.models.sovits import TINY, V2, V2_PRO_PLUS, MultiPeriodDiscriminator, SynthesizerTrn
 
 MANIFEST = Path(__file__).resolve().parents[3] / "shared" / "spec" / "manifest-s2-v2.json"
 
@@ -112,3 +112,18 @@ def test_inference_only_build_matches_the_finetune_export_keys(manifest):
     exported = {k for k, v in manifest["generator"]["state_dict"].items() if v["in_finetune_export"]}
     assert set(gen.state_dict()) == exported
     assert len(exported) == 673
+
+
+def test_v2proplus_keys_and_shapes_equal_its_manifest():
+    path = MANIFEST.with_name("manifest-s2-v2ProPlus.json")
+    if not path.is_file():
+        pytest.fail(f"missing spec manifest {path}")
+    pro = json.loads(path.read_text())
+    with torch.device("meta"):
+        gen, disc = SynthesizerTrn(V2_PRO_PLUS), MultiPeriodDiscriminator.from_config(V2_PRO_PLUS)
+    assert _shapes(gen) == {k: v["shape"] for k, v in pro["generator"]["state_dict"].items()}
+    assert _shapes(disc) == {k: v["shape"] for k, v in pro["discriminator"]["state_dict"].items()}
+    ours = V2_PRO_PLUS.constructor_args()
+    assert {k: v for k, v in pro["constructor_args"].items() if k in ours} == {
+        k: ours[k] for k in pro["constructor_args"] if k in ours
+    }

@@ -69,7 +69,8 @@ def weight_norm(module: nn.Module) -> nn.Module:
     del module._parameters["weight"]
     module.weight_g = nn.Parameter(_norm_except_dim0(weight.detach()).clone())
     module.weight_v = nn.Parameter(weight.detach().clone())
-    module.weight = _compute_weight(module)
+    with torch.no_grad():  # a detached placeholder (deepcopy-able); the hook recomputes it on every call
+        module.weight = _compute_weight(module)
     module._timbre_wn_hook = module.register_forward_pre_hook(_weight_norm_hook)
     return module
 

@@ -43,6 +43,7 @@ class SoVITSConfig:
     codebook_size: int = 1024
     n_q: int = 1
     ref_bins: int = 704
+    sv_dim: int = 20480  # v2Pro/Plus: ERes2NetV2 embedding size
     style_hidden: int = 128
     style_kernel_size: int = 5
     style_heads: int = 2
@@ -67,12 +68,17 @@ class SoVITSConfig:
     text_low_lr_rate: float = 0.4
 
     def __post_init__(self) -> None:
-        if self.mrte_hidden != self.gin_channels:
+        if not self.is_pro and self.mrte_hidden != self.gin_channels:
             raise ValueError("v2 adds ge inside MRTE: mrte_hidden must equal gin_channels")
         if self.hidden_channels % self.n_heads or self.mrte_hidden % self.mrte_heads:
             raise ValueError("attention widths must divide by their head counts")
         if self.inter_channels % 2:
             raise ValueError("inter_channels must be even (the flow splits it in halves)")
+
+    @property
+    def is_pro(self) -> bool:
+        """v2Pro/Plus: ge also takes a speaker-verification embedding (`sv_emb`, `prelu`, `ge_to512`)."""
+        return self.version in ("v2Pro", "v2ProPlus")
 
     @property
     def samples_per_frame(self) -> int:
@@ -144,3 +150,18 @@ TINY = SoVITSConfig(
     disc_width_div=16,
 )
 """Same architecture with tiny widths and depths: CPU tests in seconds. Same audio grid as V2."""
+
+V2_PRO = SoVITSConfig(
+    p_dropout=0.0,
+    gin_channels=1024,
+    version="v2Pro",
+    disc_periods=(2, 3, 5, 7, 11, 17, 23),
+)
+"""v2Pro (`v2Pro/s2Gv2Pro.pth`): 1024-d ge with a speaker-verification embedding, 7 period discriminators."""
+
+V2_PRO_PLUS = V2_PRO.with_(
+    upsample_initial_channel=768,
+    upsample_kernel_sizes=(20, 16, 8, 2, 2),
+    version="v2ProPlus",
+)
+"""v2ProPlus (`v2Pro/s2Gv2ProPlus.pth`): v2Pro with a wider decoder."""

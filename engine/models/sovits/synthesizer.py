@@ -104,21 +104,48 @@ class SynthesizerTrn(nn.Module):
         stride = 2 if c.semantic_frame_rate == "25hz" else 1
         self.ssl_proj = nn.Conv1d(c.ssl_dim, c.ssl_dim, stride, stride=stride)
         self.quantizer = ResidualVectorQuantizer(dimension=c.ssl_dim, n_q=c.n_q, bins=c.codebook_size)
+        if c.is_pro:
+            self.sv_emb = nn.Linear(c.sv_dim, c.gin_channels)
+            self.ge_to512 = nn.Linear(c.gin_channels, c.mrte_hidden)
+            self.prelu = nn.PReLU(num_parameters=c.gin_channels)
 
     # ----------------------------------------------------------------------------------------------
     def _ref_bins(self, spec: torch.Tensor) -> torch.Tensor:
         return spec if self.config.version == "v1" else spec[:, : self.config.ref_bins]
 
     def reference_embedding(
-        self, refer: torch.Tensor | list[torch.Tensor], lengths: torch.Tensor | None = None
+        self,
+        refer: torch.Tensor | list[torch.Tensor],
+        lengths: torch.Tensor | None = None,
+        sv_emb: torch.Tensor | list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """Speaker vector ge [B, gin, 1] from reference spectrogram(s) [B, 1025, T]; a list is averaged."""
+        """Speaker vector ge [B, gin, 1] from reference spectrogram(s) [B, 1025, T]; a list is averaged.
+
+        v2Pro/Plus also need the speaker-verification embedding(s) `sv_emb` [B, 20480] of the same clip(s).
+        """
         if isinstance(refer, (list, tuple)):
-            return torch.stack([self.reference_embedding(r) for r in refer], 0).mean(0)
+            svs = sv_emb if isinstance(sv_emb, (list, tuple)) else [sv_emb] * len(refer)
+            return torch.stack(
+                [self.reference_embedding(r, sv_emb=s) for r, s in zip(refer, svs, strict=True)]
+            ).mean(0)
         if lengths is None:
             lengths = torch.full((refer.size(0),), refer.size(2), dtype=torch.long, device=refer.device)
         mask = length_mask(lengths, refer.size(2), refer.dtype)
-        return self.ref_enc(self._ref_bins(refer) * mask, mask)
+        ge = self.ref_enc(self._ref_bins(refer) * mask, mask)
+        return self._with_sv(ge, sv_emb)
+
+    def _with_sv(self, ge: torch.Tensor, sv_emb: torch.Tensor | None) -> torch.Tensor:
+        if not self.config.is_pro:
+            return ge
+        if sv_emb is None:
+            raise ValueError(f"a {self.config.version} model needs the speaker-verification embedding sv_emb")
+        return self.prelu(ge + self.sv_emb(sv_emb).unsqueeze(-1))
+
+    def _ge_text(self, ge: torch.Tensor | None) -> torch.Tensor | None:
+        """The speaker vector MRTE receives (projected to 512 in v2Pro/Plus)."""
+        if ge is None or not self.config.is_pro:
+            return ge
+        return self.ge_to512(ge.transpose(1, 2)).transpose(1, 2)
 
     def _upsample(self, quantized: torch.Tensor) -> torch.Tensor:
         if self.config.semantic_frame_rate == "25hz":
@@ -146,12 +173,13 @@ class SynthesizerTrn(nn.Module):
         text: torch.Tensor,
         text_lengths: torch.Tensor,
         generator: torch.Generator | None = None,
+        sv_emb: torch.Tensor | None = None,
     ) -> SoVITSTrainOutput:
         """Training pass: ssl [B, ssl_dim, T], spec [B, 1025, T], phone ids [B, L] -> `SoVITSTrainOutput`."""
         if self.enc_q is None:
             raise ValueError("this SynthesizerTrn was built without the posterior encoder (inference only)")
         mask = length_mask(spec_lengths, spec.size(2), spec.dtype)
-        ge = self.ref_enc(self._ref_bins(spec) * mask, mask)
+        ge = self._with_sv(self.ref_enc(self._ref_bins(spec) * mask, mask), sv_emb)
         with torch.autocast(device_type=ssl.device.type, enabled=False):  # the codebook search stays fp32
             if self.config.freeze_quantizer:
                 self.ssl_proj.eval()
@@ -166,7 +194,7 @@ class SynthesizerTrn(nn.Module):
         if quantized.size(2) < frames:
             quantized = F.pad(quantized, (0, frames - quantized.size(2)), mode="replicate")
         quantized = quantized[:, :, :frames]
-        _, m_p, logs_p, _ = self.enc_p(quantized, spec_lengths, text, text_lengths, ge)
+        _, m_p, logs_p, _ = self.enc_p(quantized, spec_lengths, text, text_lengths, self._ge_text(ge))
         z, m_q, logs_q, mask = self.enc_q(spec, spec_lengths, g=ge, generator=generator)
         z_p = self.flow(z, mask, g=ge)
         z_slice, ids_slice = rand_slice_segments(
@@ -199,6 +227,7 @@ class SynthesizerTrn(nn.Module):
         speed: float = 1.0,
         ge: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
+        sv_emb: torch.Tensor | list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Tokens [1, B, T] or [B, T], phone ids [B, L], reference spec(s) [B, 1025, Tr] -> wav [B, 1, N].
 
@@ -208,12 +237,14 @@ class SynthesizerTrn(nn.Module):
         if codes.dim() == 2:
             codes = codes.unsqueeze(0)
         if ge is None and refer is not None:
-            ge = self.reference_embedding(refer)
+            ge = self.reference_embedding(refer, sv_emb=sv_emb)
         batch = codes.size(1)
         quantized = self._upsample(self.quantizer.decode(codes))
         y_lengths = torch.full((batch,), quantized.size(2), dtype=torch.long, device=codes.device)
         text_lengths = torch.full((batch,), text.size(-1), dtype=torch.long, device=text.device)
-        _, m_p, logs_p, y_mask = self.enc_p(quantized, y_lengths, text, text_lengths, ge, speed)
+        _, m_p, logs_p, y_mask = self.enc_p(
+            quantized, y_lengths, text, text_lengths, self._ge_text(ge), speed
+        )
         z_p = m_p + randn_like(m_p, generator) * torch.exp(logs_p) * noise_scale
         z = self.flow(z_p, y_mask, g=ge, reverse=True)
         return self.dec(z * y_mask, g=ge)

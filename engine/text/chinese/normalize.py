@@ -26,6 +26,8 @@ from engine.text.chinese.numbers import read_cardinal, read_digits, read_number
 from engine.text.chinese.punctuation import collapse_repeats, replace_punctuation
 
 _NUM = r"\d+(?:\.\d+)?"
+# Patterns that begin with a number start only at the beginning of one, which keeps every search linear.
+_START = r"(?<![\d.])"
 
 # ---------------------------------------------------------------------------------------------------
 # character-level clean-up
@@ -74,13 +76,34 @@ def _sentences(text: str) -> list[str]:
     text = text.replace(" ", "")
     text = _REMOVE_BEFORE.sub("", text)
     text = _SENTENCE_END.sub("\\1\n", text)
-    return [s for s in (part.strip() for part in text.split("\n")) if s]
+    out: list[str] = []
+    for part in text.split("\n"):
+        part = part.strip()
+        while len(part) > _MAX_SENTENCE:
+            cut = _cut_point(part)
+            out.append(part[:cut])
+            part = part[cut:]
+        if part:
+            out.append(part)
+    return out
+
+
+_MAX_SENTENCE = 400
+_NUMERIC_CHARS = set("0123456789.,:/-~+×÷=%")
+
+
+def _cut_point(part: str) -> int:
+    """Where to cut an over-long sentence: the last place before the limit not inside a number."""
+    for i in range(_MAX_SENTENCE, _MAX_SENTENCE // 2, -1):
+        if part[i - 1] not in _NUMERIC_CHARS and part[i] not in _NUMERIC_CHARS:
+            return i
+    return _MAX_SENTENCE
 
 
 # ---------------------------------------------------------------------------------------------------
 # dates and times
 
-_DATE = re.compile(r"(\d{4}|\d{2})年(?:(0?[1-9]|1[0-2])月)?(?:(0?[1-9]|[12][0-9]|3[01])([日号]))?")
+_DATE = re.compile(r"(?<!\d)(\d{4}|\d{2})年(?:(0?[1-9]|1[0-2])月)?(?:(0?[1-9]|[12][0-9]|3[01])([日号]))?")
 _DATE_NUMERIC = re.compile(r"(?<!\d)(\d{4})([-/.])(0[1-9]|1[0-2])\2(0[1-9]|[12][0-9]|3[01])(?!\d)")
 _CLOCK = r"([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?"
 _TIME_RANGE = re.compile(r"(?<!\d)" + _CLOCK + r"[~\-至]" + _CLOCK + r"(?!\d)")
@@ -164,7 +187,8 @@ _UNIT_WORDS = {
 _UNIT_ALT = "|".join(re.escape(u) for u in sorted(_UNIT_WORDS, key=len, reverse=True))
 _UNIT_AFTER_NUMBER = re.compile(r"(\d)(" + _UNIT_ALT + r")(?![A-Za-z])")
 _RANGE_WITH_UNIT = re.compile(
-    r"("
+    _START
+    + r"("
     + _NUM
     + r")(%|°C|℃|度|摄氏度|"
     + _UNIT_ALT
@@ -177,7 +201,7 @@ _RANGE_WITH_UNIT = re.compile(
 _RANGE_BEFORE_UNIT = re.compile(
     r"(?<![\d.])(" + _NUM + r")[~\-](?=" + _NUM + r"(?:°C|℃|度|摄氏度|" + _UNIT_ALT + r")(?![A-Za-z]))"
 )
-_TEMPERATURE = re.compile(r"(-?)(" + _NUM + r")(°C|℃|度|摄氏度)")
+_TEMPERATURE = re.compile(_START + r"(-?)(" + _NUM + r")(°C|℃|度|摄氏度)")
 _CURRENCY = {"¥": "元", "$": "美元", "€": "欧元", "£": "英镑", "₩": "韩元", "HK$": "港元", "US$": "美元"}
 _MONEY = re.compile(r"(-?)(HK\$|US\$|[¥$€£₩])(" + _NUM + r")")
 
@@ -198,13 +222,13 @@ def _money(m: re.Match) -> str:
 
 _OPERAND = r"(?:\d+(?:\.\d+)?|\.\d+)[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*"
 _OPERATOR_WORDS = {"+": "加", "-": "减", "×": "乘", "÷": "除", "=": "等于", "*": "乘"}
-_ARITHMETIC = re.compile(r"(-?" + _OPERAND + r")([+×÷=*])(-?" + _OPERAND + r")")
-_EQUATION = re.compile(r"-?" + _OPERAND + r"(?:[-+×÷*]-?" + _OPERAND + r")+=-?" + _OPERAND)
-_MINUS = re.compile(r"(" + _OPERAND + r")-(" + _OPERAND + r")")
+_ARITHMETIC = re.compile(_START + r"(-?" + _OPERAND + r")([+×÷=*])(-?" + _OPERAND + r")")
+_EQUATION = re.compile(_START + r"-?" + _OPERAND + r"(?:[-+×÷*]-?" + _OPERAND + r"){1,8}=-?" + _OPERAND)
+_MINUS = re.compile(_START + r"(" + _OPERAND + r")-(" + _OPERAND + r")")
 _POWER = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]+")
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ", "0123456789xyn")
-_FRACTION = re.compile(r"(-?)(\d+)/(\d+)")
-_PERCENT = re.compile(r"(-?)(" + _NUM + r")%")
+_FRACTION = re.compile(_START + r"(-?)(\d+)/(\d+)")
+_PERCENT = re.compile(_START + r"(-?)(" + _NUM + r")%")
 
 
 def _arithmetic(m: re.Match) -> str:
@@ -275,8 +299,8 @@ def _service(m: re.Match) -> str:
 
 _RANGE = re.compile(r"(?<![\d+\-×÷=.])(-?" + _NUM + r")[-~](-?" + _NUM + r")(?![\d+\-×÷=])")
 _NEGATIVE = re.compile(r"-(\d+)(?![\d.])")
-_DECIMAL = re.compile(r"(-?)(\d+\.\d+)|(?<!\d)\.(\d+)")
-_QUANTIFIED = re.compile(r"(\d+)([多余几+])?(?=[" + _MEASURE_CHARS + "])")
+_DECIMAL = re.compile(r"(?<!\d)(-?)(\d+\.\d+)|(?<!\d)\.(\d+)")
+_QUANTIFIED = re.compile(r"(?<!\d)(\d+)([多余几+])?(?=[" + _MEASURE_CHARS + "])")
 # 2 before these reads 两 (two of something), not 二.
 _LIANG_BEFORE = set(
     "个只本张条位件次遍天年种块元斤把支辆台座间家双对口头杯瓶碗盒箱袋根片颗粒首名岁周层页步倍样句字部场顿"
@@ -361,7 +385,7 @@ def normalize_sentence(sentence: str) -> str:
 # caller hands Latin text to the English frontend before it gets here).
 _URL_OR_EMAIL = re.compile(
     r"(?:(?:https?|ftp)://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
-    r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+    r"|(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
 )
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _COLON_IN_TIME = re.compile(r"(?<=\d)：(?=\d)")
