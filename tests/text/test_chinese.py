@@ -223,6 +223,7 @@ def test_noise_is_removed(text: str, expected: str) -> None:
     assert len(phones) == sum(1 if ch in PUNCTUATION_SET else 2 for ch in expected)
 
 
+@pytest.mark.timeout(120)
 def test_long_text_finishes() -> None:
     sentence = "今天天气很好，我们一起去公园散步吧！他说2024年3月5日下午3:30见。這個軟體很好用……"
     text = (sentence * (100_000 // len(sentence) + 1))[:100_000]
@@ -232,6 +233,15 @@ def test_long_text_finishes() -> None:
     assert len(word2ph) == len(normalized) > 90_000
     assert sum(word2ph) == len(phones)
     print(f"100k chars: {len(phones) / elapsed:.0f} phones/s")
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("unit", ["1", "-1", "1+", "你", "你1", "1²", "a@", "2024年"])
+def test_pathological_long_inputs_stay_linear(unit: str) -> None:
+    text = unit * (50_000 // len(unit))
+    normalized, phones, word2ph = zh_phonemes(text)
+    assert len(word2ph) == len(normalized)
+    assert sum(word2ph) == len(phones)
 
 
 def test_import_and_use_touch_no_network(tmp_path) -> None:

@@ -28,6 +28,16 @@ _UNREADABLE = "?5"
 _DAY_ONE = ("一日", "一号")
 
 
+def _continues_number(previous: str, word: str) -> bool:
+    """True when a word starting with 一 continues a number or date begun by the previous word."""
+    if not previous:
+        return False
+    last = previous[-1]
+    if last.isnumeric() and last != "一":
+        return True
+    return (last == "月" and word in _DAY_ONE) or (last == "年" and word == "一月")
+
+
 @cache
 def _overrides() -> dict[str, tuple[str, ...]]:
     text = (
@@ -163,8 +173,8 @@ def sentence_syllables(hanzi: str) -> list[tuple[str, str, list[str]]]:
     for word, pos in words:
         syl = _word_syllables(word, pos)
         syl = apply_sandhi(word, pos, syl)
-        if previous.endswith("月") and word in _DAY_ONE:
-            syl[0] = "yi1"  # a date: 五月一日 keeps yi1 (a number, not the sandhi 一)
+        if word.startswith("一") and _continues_number(previous, word):
+            syl[0] = "yi1"  # a digit of a number or date (十/一月, 五月/一日) keeps yi1
         syl = _erhua(word, pos, syl)
         out.append((word, pos, syl))
         previous = word

@@ -100,8 +100,8 @@ def _yi(word: str, syl: list[str]) -> None:
         _set_tone(syl, 1, "1")
     else:
         for i, ch in enumerate(word[:-1]):
-            if ch != "一":
-                continue
+            if ch != "一" or (i > 0 and _is_number_char(word[i - 1])):
+                continue  # the last digit of a number (十一月, 二十一岁) keeps yi1
             if _tone(syl[i + 1]) == "4":
                 _set_tone(syl, i, "2")
             elif word[i + 1] not in _PUNCT:

@@ -167,10 +167,21 @@ def _tokenizers():
     return tokenizer, FastPOSTokenizer(tokenizer)
 
 
+# Longer "words" only come from the HMM gluing runs of unknown characters together (e.g. a long run
+# of digits read out); they are re-cut with the dictionary alone so later steps stay linear.
+_LONGEST_WORD = 12
+
+
 def cut_with_pos(text: str) -> list[tuple[str, str]]:
     """(word, part-of-speech) pairs for ``text``."""
-    _, pos_tokenizer = _tokenizers()
-    return [(p.word, p.flag) for p in pos_tokenizer.cut(text)]
+    tokenizer, pos_tokenizer = _tokenizers()
+    out: list[tuple[str, str]] = []
+    for p in pos_tokenizer.cut(text):
+        if len(p.word) <= _LONGEST_WORD:
+            out.append((p.word, p.flag))
+        else:
+            out.extend((piece, p.flag) for piece in tokenizer.cut(p.word, HMM=False))
+    return out
 
 
 @cache
