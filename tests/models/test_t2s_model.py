@@ -222,6 +222,40 @@ def test_cache_logits_match_recomputation(tiny):
     assert torch.allclose(cache_model_logits[-1], full, atol=1e-5)
 
 
+def test_int8_decode_stays_close_to_float():
+    torch.manual_seed(7)
+    model = Text2Semantic(TINY).eval()
+    keys = list(model.state_dict())
+    phones, bert, prompt = _inputs(t=9, p=6, seed=8)
+    from engine.models.t2s.kvcache import KVCache
+
+    cfg = model.config
+
+    def last_logits() -> torch.Tensor:
+        with torch.no_grad():
+            cache = KVCache(cfg.n_layer, 1, cfg.n_head, cfg.head_dim, 32)
+            xy = torch.cat([model.embed_text(phones, bert), model.embed_audio(prompt[:, :3])], dim=1)
+            model.h(xy, prefix_mask(9, 3), cache)
+            for i in range(3, 6):
+                hidden = model.h.step(model.embed_audio(prompt[:, i : i + 1], offset=i), cache)
+            return model.ar_predict_layer(hidden[:, -1])[0]
+
+    exact = last_logits()
+    model.enable_int8_decode()
+    assert model.int8_decode
+    approx = last_logits()
+    assert not torch.equal(exact, approx)  # the int8 path is really taken
+    cos = torch.nn.functional.cosine_similarity(exact, approx, dim=0)
+    assert cos > 0.999, cos
+    assert (exact - approx).abs().max() < 0.05 * exact.abs().max()
+    assert list(model.state_dict()) == keys  # nothing added to the state dict
+    out = model.infer(phones, bert, prompt, max_steps=15, seed=1)
+    assert torch.equal(out, model.infer(phones, bert, prompt, max_steps=15, seed=1))
+    model.disable_int8_decode()
+    assert not model.int8_decode
+    assert torch.equal(last_logits(), exact)
+
+
 def test_same_seed_same_tokens_and_stream_equals_infer(tiny):
     phones, bert, prompt = _inputs(seed=9)
     a = tiny.infer(phones, bert, prompt, max_steps=25, seed=11)

@@ -45,6 +45,22 @@ class SelfAttention(nn.Module):
         return self.out_proj(attn.transpose(1, 2).reshape(b, s, self.dim))
 
 
+def quantize_rows(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric per-output-row int8 copy of a [N, K] weight: (int8 [N, K], bf16 scales [N])."""
+    w = weight.detach().float()
+    scale = w.abs().amax(dim=1).clamp(min=1e-8) / 127.0
+    q = torch.round(w / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+    return q, scale.to(torch.bfloat16)
+
+
+def int8_linear(
+    x: torch.Tensor, packed: tuple[torch.Tensor, torch.Tensor], bias: torch.Tensor | None
+) -> torch.Tensor:
+    """x [M, K] @ (int8 weight * scale).T in bf16, returned as float32 (plus the float32 bias)."""
+    out = torch._weight_int8pack_mm(x.to(torch.bfloat16), packed[0], packed[1]).float()
+    return out if bias is None else out + bias
+
+
 class T2SLayer(nn.Module):
     """x = LN1(x + SA(x)); x = LN2(x + W2 relu(W1 x)) with dropout as in ``nn.TransformerEncoderLayer``."""
 
@@ -59,6 +75,16 @@ class T2SLayer(nn.Module):
         self.norm2 = nn.LayerNorm(d, eps=config.layer_norm_eps)
         self.dropout1 = nn.Dropout(p)
         self.dropout2 = nn.Dropout(p)
+        # optional int8 copies of the four matrices for CPU decoding (not saved, not moved by .to())
+        self.int8: tuple[tuple[torch.Tensor, torch.Tensor], ...] | None = None
+
+    def quantize_int8(self) -> None:
+        """Make int8 per-row copies of the matrices that :meth:`step` then uses (weights stay as they are)."""
+        self.int8 = tuple(
+            quantize_rows(w)
+            for w in (self.self_attn.in_proj_weight, self.self_attn.out_proj.weight, self.linear1.weight)
+            + (self.linear2.weight,)
+        )
 
     def _finish(self, x: torch.Tensor, attn: torch.Tensor) -> torch.Tensor:
         x = self.norm1(x + self.dropout1(self.self_attn.merge(attn)))
@@ -82,6 +108,8 @@ class T2SLayer(nn.Module):
 
         Inference only (no dropout). Written with functional calls to keep per-token overhead low.
         """
+        if self.int8 is not None:
+            return self._step_int8(x, cache, index)
         a = self.self_attn
         b, d = x.shape[0], a.dim
         qkv = F.linear(x, a.in_proj_weight, a.in_proj_bias).view(b, 1, 3, a.n_head, a.head_dim)
@@ -99,6 +127,25 @@ class T2SLayer(nn.Module):
             self.linear2.bias,
         )
         return F.layer_norm(x + ff, n2.normalized_shape, n2.weight, n2.bias, n2.eps)
+
+    def _step_int8(self, x: torch.Tensor, cache: KVCache, index: int) -> torch.Tensor:
+        """:meth:`step` with int8 weights and bf16 matmuls; attention, norms and the cache stay float32."""
+        a = self.self_attn
+        b, d = x.shape[0], a.dim
+        wqkv, wo, w1, w2 = self.int8
+        x2 = x.reshape(b, d).float()
+        qkv = int8_linear(x2, wqkv, a.in_proj_bias.float()).view(b, 1, 3, a.n_head, a.head_dim)
+        qkv = qkv.permute(2, 0, 3, 1, 4)
+        keys, values = cache.append(index, qkv[1], qkv[2])
+        attn = F.scaled_dot_product_attention(qkv[0].to(keys.dtype), keys, values).reshape(b, d)
+        attn = int8_linear(attn, wo, a.out_proj.bias.float())
+        n1, n2 = self.norm1, self.norm2
+        x2 = F.layer_norm(x2 + attn, n1.normalized_shape, n1.weight.float(), n1.bias.float(), n1.eps)
+        ff = int8_linear(
+            torch.relu(int8_linear(x2, w1, self.linear1.bias.float())), w2, self.linear2.bias.float()
+        )
+        x2 = F.layer_norm(x2 + ff, n2.normalized_shape, n2.weight.float(), n2.bias.float(), n2.eps)
+        return x2.to(x.dtype).view(b, 1, d)
 
 
 class T2SStack(nn.Module):

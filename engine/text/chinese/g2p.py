@@ -8,7 +8,16 @@ Deviation from the reference: v2 reads polyphones with G2PW, an ONNX model we ca
 download. We use pypinyin's phrase dictionary (which resolves most polyphones inside words), plus
 the POS tag for the particles 地/得/着/了/过 and a small word list in data/polyphones.txt where
 pypinyin's choice is wrong. Single-character polyphones outside those cases take pypinyin's most
-common reading, so they can differ from G2PW.
+common reading, so they can differ from G2PW (data/char_readings.txt lists the
+common ones, with a part-of-speech choice where one helps).
+
+Other deliberate differences from the reference, all small:
+- pypinyin phrases sometimes carry 一/不 sandhi already; 一 and 不 start from yi1/bu4 so that the
+  sandhi rules alone decide;
+- 一 that continues a number or a date keeps yi1 (十一月, 二十一岁, 一百零一本, 五月一日), where the
+  reference's rule would read yi2/yi4;
+- syllables with no v2 symbols (rare interjections) are read as the nearest regular syllable, and
+  the few characters pypinyin cannot read become ``UNK UNK``, where the reference would stop.
 """
 
 from __future__ import annotations
@@ -72,13 +81,21 @@ def _char_readings() -> dict[str, tuple[str, tuple[tuple[str, str], ...]]]:
     return table
 
 
-def char_reading(char: str, pos: str = "") -> str | None:
-    """The listed reading of a polyphonic character (chosen by POS tag when given), else None."""
+def char_reading(char: str, pos: str = "", following: str = "") -> str | None:
+    """The listed reading of a polyphonic character, chosen by the next character or the POS tag."""
     entry = _char_readings().get(char)
     if entry is None:
         return None
     default, by_tag = entry
-    return next((reading for tag, reading in by_tag if pos.startswith(tag)), default) if pos else default
+    if following:
+        found = next((reading for tag, reading in by_tag if tag == "+" + following), None)
+        if found is not None:
+            return found
+    if not pos:
+        return default
+    return next(
+        (reading for tag, reading in by_tag if not tag.startswith("+") and pos.startswith(tag)), default
+    )
 
 
 @cache
@@ -121,9 +138,9 @@ def dictionary_syllables(word: str) -> tuple[str, ...]:
     return tuple(s if _SYLLABLE.fullmatch(s) else _UNREADABLE for s in out)
 
 
-def _word_syllables(word: str, pos: str) -> list[str]:
+def _word_syllables(word: str, pos: str, following: str = "") -> list[str]:
     if len(word) == 1:
-        listed = char_reading(word, pos)
+        listed = char_reading(word, pos, following)
         if listed is not None:
             return [listed]
     syl = list(dictionary_syllables(word))
@@ -170,8 +187,9 @@ def sentence_syllables(hanzi: str) -> list[tuple[str, str, list[str]]]:
     words = premerge(cut_with_pos(hanzi), dictionary_syllables)
     out: list[tuple[str, str, list[str]]] = []
     previous = ""
-    for word, pos in words:
-        syl = _word_syllables(word, pos)
+    for index, (word, pos) in enumerate(words):
+        following = words[index + 1][0][:1] if index + 1 < len(words) else ""
+        syl = _word_syllables(word, pos, following)
         syl = apply_sandhi(word, pos, syl)
         if word.startswith("一") and _continues_number(previous, word):
             syl[0] = "yi1"  # a digit of a number or date (十/一月, 五月/一日) keeps yi1

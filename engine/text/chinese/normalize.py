@@ -13,7 +13,11 @@ Deliberate differences from the reference, each an improvement that leaves ordin
 - a line break ends a sentence (it becomes "."), a full-width colon between digits is a time colon;
 - a hyphen between numbers is a range (1-5 → 一到五) unless the expression has "=", so phone numbers
   and ranges are never read as subtraction; a leftover hyphen is dropped;
-- 2 before a common measure word reads 两 (2个 → 两个) rather than 二.
+- 2 before a common measure word reads 两 (2个 → 两个) rather than 二;
+- a bare 7-8 digit number followed by a measure word is an amount (1000000元), not a phone number;
+  a range right before a unit is read as one (10~20℃ → 十到二十度);
+- web and e-mail addresses are dropped, and over-long sentences are cut into pieces of at most 400
+  characters (outside numbers where possible) so that every step stays linear in the text length.
 """
 
 from __future__ import annotations

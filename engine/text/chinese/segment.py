@@ -136,8 +136,9 @@ def _tokenizers():
 
         def _POSTokenizer__cut(self, sentence):  # noqa: N802 - overrides jieba's private method
             route = model.decode(sentence)
-            if route is None:
-                yield from POSTokenizer._POSTokenizer__cut(self, sentence)
+            if route is None:  # a dead end in the tag model: jieba would fail here; tag per character
+                for ch in sentence:
+                    yield pair(ch, self.word_tag_tab.get(ch, "x"))
                 return
             begin = done = 0
             for i, (mark, tag) in enumerate(route):
