@@ -80,11 +80,9 @@ class T2SLayer(nn.Module):
 
     def quantize_int8(self) -> None:
         """Make int8 per-row copies of the matrices that :meth:`step` then uses (weights stay as they are)."""
-        self.int8 = tuple(
-            quantize_rows(w)
-            for w in (self.self_attn.in_proj_weight, self.self_attn.out_proj.weight, self.linear1.weight)
-            + (self.linear2.weight,)
-        )
+        a = self.self_attn
+        mats = (a.in_proj_weight, a.out_proj.weight, self.linear1.weight, self.linear2.weight)
+        self.int8 = tuple(quantize_rows(w) for w in mats)
 
     def _finish(self, x: torch.Tensor, attn: torch.Tensor) -> torch.Tensor:
         x = self.norm1(x + self.dropout1(self.self_attn.merge(attn)))
@@ -116,9 +114,8 @@ class T2SLayer(nn.Module):
         qkv = qkv.permute(2, 0, 3, 1, 4)  # [3, B, H, 1, Dh]
         keys, values = cache.append(index, qkv[1], qkv[2])
         attn = F.scaled_dot_product_attention(qkv[0], keys, values)  # [B, H, 1, Dh]
-        attn = F.linear(
-            attn.reshape(b, 1, d), a.out_proj.weight, a.out_proj.bias
-        )  # one position: no transpose
+        # with one position, [B, H, 1, Dh] reshapes to [B, 1, D] without a transpose
+        attn = F.linear(attn.reshape(b, 1, d), a.out_proj.weight, a.out_proj.bias)
         n1, n2 = self.norm1, self.norm2
         x = F.layer_norm(x + attn, n1.normalized_shape, n1.weight, n1.bias, n1.eps)
         ff = F.linear(
