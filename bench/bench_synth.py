@@ -4,7 +4,8 @@ Random weights never choose EOS, so each sentence is capped at TOKENS_PER_PIECE 
 length a real model gives for ~10 Mandarin characters). The sentence has 20 characters and a comma, so
 it streams as two pieces. The baseline, measured in the same run, is the plain non-streaming path:
 a fresh synthesizer per request (reference features recomputed), weight norm left in the SoVITS
-decoder, and the caller waiting for the whole text. TIMBRE_BENCH_THREADS sets torch's thread count.
+decoder, and the caller waiting for the whole text. TIMBRE_BENCH_THREADS (or TIMBRE_THREADS) sets
+torch's thread count.
 """
 
 from __future__ import annotations
@@ -134,13 +135,13 @@ def _run(synth, params, wall_start: float) -> tuple[float, float, float]:
 
 def main() -> None:
     """Print end-to-end RTF, time to first audio and peak memory, with ratios to the baseline."""
+    from engine.models.runtime import configure_threads
     from engine.synth import SAMPLE_RATE, Models, Synthesizer, SynthParams
     from engine.text.frontend import frontend
     from engine.voice import Voice
 
-    if os.environ.get("TIMBRE_BENCH_THREADS"):
-        torch.set_num_threads(int(os.environ["TIMBRE_BENCH_THREADS"]))  # e.g. 1 on a crowded machine
-    threads = torch.get_num_threads()
+    bench_threads = os.environ.get("TIMBRE_BENCH_THREADS")  # e.g. 1 on a crowded machine
+    threads = configure_threads(int(bench_threads) if bench_threads else None)  # else $TIMBRE_THREADS
     rss0 = _rss_mib()
     folder = Path(tempfile.mkdtemp(prefix="bench-synth-"))
     try:

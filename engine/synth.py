@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -118,13 +119,31 @@ class Models:
         return self.bert
 
 
-def load_models(voice: Voice, pretrained=None, device: str | torch.device | None = None) -> Models:
-    """Load the networks ``voice`` needs: its own weights where it has them, the pretrained ones otherwise."""
+def load_models(
+    voice: Voice,
+    pretrained=None,
+    device: str | torch.device | None = None,
+    *,
+    precision: str | None = None,
+    int8: bool = False,
+    threads: int | None = None,
+) -> Models:
+    """Load the networks ``voice`` needs: its own weights where it has them, the pretrained ones otherwise.
+
+    ``device`` None picks CUDA when a GPU is usable; ``precision`` "fp16"/"bf16" casts the GPT and SoVITS
+    (HuBERT and BERT stay fp32); ``int8`` turns on the GPT's opt-in int8 CPU decode steps; ``threads``
+    (or $TIMBRE_THREADS) sets torch's CPU thread count, which is otherwise left at torch's default.
+    """
+    from engine.models.runtime import configure_threads, resolve_device, resolve_precision
     from engine.models.ssl import SslModel
     from engine.weights.load import load_gpt, load_sovits
     from engine.weights.locate import locate
 
-    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    dev = resolve_device(device)
+    dtype = resolve_precision(precision, dev)
+    if int8 and dev.type != "cpu":
+        raise ModelError("The int8 decode path is for the CPU.", "Leave out --int8 on a GPU.")
+    configure_threads(threads)
     if pretrained is None:
         keys = ["hubert", "bert"]
         if voice.gpt_path is None:
@@ -137,8 +156,10 @@ def load_models(voice: Voice, pretrained=None, device: str | torch.device | None
             raise ModelError(
                 f"The voice {voice.name!r} lacks its weights file {p}.", "Train or import the voice again."
             )
-    gpt = load_gpt(voice.gpt_path or pretrained.gpt, dev)
-    sovits = load_sovits(voice.sovits_path or pretrained.sovits, dev)
+    gpt = load_gpt(voice.gpt_path or pretrained.gpt, dev).to(dtype)
+    sovits = load_sovits(voice.sovits_path or pretrained.sovits, dev).to(dtype)
+    if int8:
+        gpt.enable_int8_decode()
     ssl = SslModel.load(pretrained.hubert, dev)
     return Models(gpt, sovits, ssl, pretrained.bert, device=dev)
 
@@ -204,6 +225,57 @@ def trim_at_pause(
     return samples[: min(cut, int(hi_s * rate))]
 
 
+def _speakable(segments: list) -> bool:
+    return any(any(ch.isalpha() for ch in p) and p not in NOT_SPOKEN for s in segments for p in s.phones)
+
+
+def nothing_to_say(text: str) -> NothingToSay:
+    """The error for text that holds no speakable word."""
+    return NothingToSay(
+        f"Nothing in {text[:60]!r} can be spoken.",
+        "Use words in Mandarin or English (symbols, emoji and punctuation alone are not read).",
+    )
+
+
+def split_pieces(text: str, language: str, method: str = "punctuation") -> list[str]:
+    """``text`` cut into the pieces spoken one by one; NothingToSay when it is blank or only symbols."""
+    from engine.text.split import split_text
+
+    if not text or not text.strip():
+        raise NothingToSay("There is no text to speak.", "Type some words.")
+    pieces = split_text(text, method, "en" if language == "en" else "zh")
+    if not pieces:
+        raise nothing_to_say(text)
+    return pieces
+
+
+def check_text(
+    text: str, language: str, method: str = "punctuation", frontend: Callable[[str, str], list] | None = None
+) -> list[str]:
+    """The pieces of ``text`` with something to speak (no models needed); NothingToSay when none has."""
+    frontend = frontend or _default_frontend
+    pieces = [p for p in split_pieces(text, language, method) if _speakable(frontend(p, language))]
+    if not pieces:
+        raise nothing_to_say(text)
+    return pieces
+
+
+def transcript_error(voice: Voice) -> TextError:
+    """The error for a reference transcript with no pronounceable word."""
+    text = voice.reference_text.strip()
+    what = f"{text!r} has no pronounceable words" if text else "is empty"
+    hint = "Give the exact words spoken in the reference clip."
+    return TextError(f"The reference transcript {what}.", hint)
+
+
+def check_transcript(voice: Voice, frontend: Callable[[str, str], list] | None = None) -> None:
+    """Raise :func:`transcript_error` now (no models needed) when the reference transcript says nothing."""
+    try:
+        check_text(voice.reference_text, voice.language, "none", frontend)
+    except NothingToSay as exc:
+        raise transcript_error(voice) from exc
+
+
 class Synthesizer:
     """Speaks text in a voice. Build once per voice; reference features are cached inside."""
 
@@ -215,9 +287,15 @@ class Synthesizer:
         device: str | torch.device | None = None,
         models: Models | None = None,
         frontend: Callable[[str, str], list] | None = None,
+        **load_options: Any,
     ) -> None:
+        """Load the models unless ``models`` is given; ``load_options`` go to :func:`load_models`.
+
+        When it loads them, the reference clip is checked first, so a bad clip fails in an instant.
+        """
         self.voice = voice
-        self.models = models or load_models(voice, pretrained, device)
+        self._clip = None if models is not None else check_reference(voice.reference_wav)
+        self.models = models or load_models(voice, pretrained, device, **load_options)
         self.frontend = frontend or _default_frontend
         self._reference: Reference | None = None
 
@@ -256,10 +334,6 @@ class Synthesizer:
         )
         return ids, bert, segments
 
-    @staticmethod
-    def _speakable(segments: list) -> bool:
-        return any(any(ch.isalpha() for ch in p) and p not in NOT_SPOKEN for s in segments for p in s.phones)
-
     # ------------------------------------------------------------------ reference
     @torch.inference_mode()
     def reference(self) -> Reference:
@@ -269,32 +343,28 @@ class Synthesizer:
         from engine.audio.io import resample
         from engine.models.spec import spectrogram
 
-        samples, rate, trimmed = check_reference(self.voice.reference_wav)
+        samples, rate, trimmed = self._clip or check_reference(self.voice.reference_wav)
         wav16 = resample(samples, rate, SSL_RATE)
         wav32 = resample(samples, rate, SAMPLE_RATE)
         m = self.models
         ssl = m.ssl.reference_features(wav16)
-        codes = m.sovits.extract_latent(ssl.to(m.device))  # [1, n_q, T25]
+        dtype = m.sovits.ssl_proj.weight.dtype  # fp32, or fp16/bf16 when loaded that way
+        codes = m.sovits.extract_latent(ssl.to(m.device, dtype))  # [1, n_q, T25]
         prompt = codes[:, 0].long()
         peak = float(np.max(np.abs(wav32)))
         if peak > 1.0:
             wav32 = wav32 / min(2.0, peak)
-        spec = spectrogram(torch.from_numpy(np.ascontiguousarray(wav32)).unsqueeze(0).to(m.device))
+        spec = spectrogram(torch.from_numpy(np.ascontiguousarray(wav32)).unsqueeze(0).to(m.device)).to(dtype)
         ge = m.sovits.reference_embedding(spec)
         text = self.voice.reference_text.strip()
         if not text:
-            raise TextError(
-                "The reference transcript is empty.", "Give the exact words spoken in the reference clip."
-            )
+            raise transcript_error(self.voice)
         language = self.voice.language
         if not text.endswith(FINAL_PUNCT):
             text += "." if language == "en" else "。"  # as the reference does
         ids, bert, segments = self._phones(text, language)
-        if not ids or not self._speakable(segments):
-            raise TextError(
-                f"The reference transcript {self.voice.reference_text!r} has no pronounceable words.",
-                "Give the exact words spoken in the reference clip.",
-            )
+        if not ids or not _speakable(segments):
+            raise transcript_error(self.voice)
         self._reference = Reference(
             prompt_tokens=prompt,
             phone_ids=torch.tensor([ids], dtype=torch.long, device=m.device),
@@ -303,23 +373,10 @@ class Synthesizer:
             seconds=samples.size / rate,
             trimmed=trimmed,
         )
+        self._clip = None  # the samples are not needed any more
         return self._reference
 
     # ------------------------------------------------------------------ synthesis
-    def _pieces(self, text: str, language: str, method: str) -> list[str]:
-        from engine.text.split import split_text
-
-        pieces = split_text(text, method, "en" if language == "en" else "zh") if text and text.strip() else []
-        if not pieces:
-            raise NothingToSay("There is no text to speak.", "Type some words.")
-        return pieces
-
-    def _nothing(self, text: str) -> NothingToSay:
-        return NothingToSay(
-            f"Nothing in {text[:60]!r} can be spoken.",
-            "Use words in Mandarin or English (symbols, emoji and punctuation alone are not read).",
-        )
-
     @torch.inference_mode()
     def _speak(self, ids: list[int], bert: torch.Tensor, p: SynthParams, seed: int) -> tuple[np.ndarray, int]:
         m, ref = self.models, self.reference()
@@ -349,14 +406,14 @@ class Synthesizer:
         """
         p = params or SynthParams()
         language = p.language or self.voice.language
-        pieces = self._pieces(text, language, p.split_method)
+        pieces = split_pieces(text, language, p.split_method)
         base = p.seed if p.seed is not None else random.randrange(2**31)
         pause = np.zeros(int(round(p.pause_s * SAMPLE_RATE)), np.float32)
         index = 0
         for piece in pieces:
             started = time.perf_counter()
             ids, bert, segments = self._phones(piece, language)
-            if not ids or not self._speakable(segments):
+            if not ids or not _speakable(segments):
                 continue
             seed = base + 2 * index
             audio, n_tokens = self._speak(ids, bert, p, seed)
@@ -365,7 +422,7 @@ class Synthesizer:
             yield Chunk(index, piece, audio, n_tokens, time.perf_counter() - started, seed)
             index += 1
         if index == 0:
-            raise self._nothing(text)
+            raise nothing_to_say(text)
 
     def synthesize(self, text: str, params: SynthParams | None = None) -> np.ndarray:
         """The whole text as one float32 32 kHz array (the stream's chunks joined)."""

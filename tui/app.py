@@ -6,6 +6,7 @@ Nothing here imports torch, transformers, noisereduce or librosa; the audio engi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,47 @@ class TimbreApp(App[int]):
         if isinstance(screen, TimbreScreen):
             yield from screen.palette_commands()
         yield from super().get_system_commands(screen)
+
+    def refuse_recording(self) -> bool:
+        """True (after saying why, under the title 'Recording is disabled') when PortAudio is missing."""
+        problem = self.services.portaudio_error
+        if problem:
+            reason = problem.removeprefix("Recording is disabled: ")
+            self.notify(reason, title="Recording is disabled", severity="error", timeout=10)
+        return bool(problem)
+
+    async def open_recorder(self, device: Any, samplerate: int | None, *, fallback: bool = False) -> Any:
+        """Create, open and track a recorder in a thread; on failure say why and return None.
+
+        With ``fallback`` a named device that cannot be opened is replaced by the default microphone.
+        """
+        from engine.errors import TimbreError
+
+        make = self.services.make_recorder
+
+        def build(spec: Any) -> RecorderLike:
+            recorder = make(spec, samplerate)
+            recorder.open()
+            return recorder
+
+        try:
+            recorder = await asyncio.to_thread(build, device)
+        except TimbreError as exc:
+            if not (fallback and device is not None):
+                self.notify(
+                    f"{exc.message} {exc.hint}".strip(), title="Microphone", severity="error", timeout=10
+                )
+                return None
+            self.notify(f"{exc.message} Using the default microphone instead.", severity="warning")
+            try:
+                recorder = await asyncio.to_thread(build, None)
+            except TimbreError as exc2:
+                self.notify(
+                    f"{exc2.message} {exc2.hint}".strip(), title="Microphone", severity="error", timeout=10
+                )
+                return None
+        self.track_recorder(recorder)
+        return recorder
 
     def track_recorder(self, recorder: RecorderLike) -> None:
         """Remember an open recorder so that it is closed when the app exits."""

@@ -183,9 +183,7 @@ def import_file(
         known = None
     sr = info.samplerate
     cuts = [(int(a * sr), min(frames, int(round(b * sr)))) for a, b in plan]
-    result = FileImport(
-        path, info, [], 0.0, bad_samples=bad, truncated=bool(info.frames) and frames < info.frames
-    )
+    result = FileImport(path, info, [], 0.0, bad_samples=bad, truncated=info.ends_early(frames))
 
     def write(i: int, samples: np.ndarray, rate: int) -> None:
         index = session.add_take(known or "", source="imported", save=False)

@@ -62,6 +62,15 @@ class SourceInfo:
         """One line such as '48000 Hz, 2 ch, WAV PCM_16'."""
         return f"{self.samplerate} Hz, {self.channels} ch, {self.format} {self.subtype}"
 
+    def ends_early(self, decoded: int) -> bool:
+        """True when fewer frames could be decoded than the header promises.
+
+        An MP3 header's length is an estimate (a 44.1 kHz file decoded 38 ms short of it), so MP3
+        gets 0.1 s of slack. (libsndfile already shortens a cut-off WAV's length to what is there.)
+        """
+        slack = int(0.1 * self.samplerate) if self.format == "MP3" else 0
+        return bool(self.frames) and decoded < self.frames - slack
+
 
 @dataclass
 class Audio:
@@ -81,6 +90,10 @@ class Audio:
 def probe(path: Path | str) -> SourceInfo:
     """Describe an audio file without reading its samples; raise UnreadableAudio/UnsupportedRate."""
     path = Path(path)
+    if path.is_dir():
+        raise UnreadableAudio(
+            f"{path} is a folder, not an audio file.", f"Name the files in it, for example {path}/*.wav."
+        )
     if not path.is_file():
         raise UnreadableAudio(f"{path} does not exist or is not a file.", "Check the path and try again.")
     if path.stat().st_size == 0:
@@ -100,8 +113,11 @@ def probe(path: Path | str) -> SourceInfo:
 
 
 def _short(exc: BaseException) -> str:
+    """First line of a decoder error without libsndfile's "Error opening 'PATH': " (the caller names it)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    if text.startswith("Error opening ") and "': " in text:
+        text = text.split("': ", 1)[1]
+    return text.rstrip(".")[:160]
 
 
 def _mono(block: np.ndarray) -> tuple[np.ndarray, int]:
@@ -161,7 +177,7 @@ def read_audio(path: Path | str, *, samplerate: int | None = None) -> Audio:
         raise UnreadableAudio(
             f"{info.path.name} holds no audio samples.", "Choose a file that contains sound."
         )
-    truncated = bool(info.frames) and samples.size < info.frames
+    truncated = info.ends_early(samples.size)
     rate = info.samplerate
     if samplerate is not None and samplerate != rate:
         samples, rate = resample(samples, rate, samplerate), samplerate

@@ -30,9 +30,11 @@ transcript         text / none (warn)               a take without text is left 
 =================  ===============================  =====================================================
 
 The SNR is a blind estimate (no clean reference): total power over noise power, the noise being
-the 10th percentile of 50 ms frame powers (also the "noise floor" figure). On espeak-ng speech with
-white, pink and brown noise it read within 1.1 dB of the truth from 5 to 30 dB; above 30 dB the
-figure is shown as "> 30 dB".
+the 10th percentile of 50 ms frame powers, or the mean of the pause frames when a tightly cut take
+has fewer pauses than that (``analysis.noise_floor_power``; also the "noise floor" figure). On
+espeak-ng speech with white, pink and brown noise it read within 1.1 dB of the truth from 5 to
+30 dB, and within 2.5 dB on takes cut to 0.2 s of silence at each edge; above 30 dB the figure is
+shown as "> 30 dB".
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from engine.audio import analysis
-from engine.audio.io import SourceInfo, read_audio
+from engine.audio.io import Audio, SourceInfo, read_audio
 
 if TYPE_CHECKING:
     from engine.session import Session
@@ -148,6 +150,34 @@ class TakeReport:
         )
 
 
+LABELS: dict[str, str] = {
+    "format": "Format",
+    "duration": "Duration",
+    "speech": "Speech",
+    "edges": "Silence at edges",
+    "peak": "Peak",
+    "clipping": "Clipping",
+    "rms": "Speech level",
+    "loudness": "Loudness",
+    "noise_floor": "Noise floor",
+    "snr": "Signal to noise",
+    "bandwidth": "Bandwidth",
+    "hum": "Mains hum",
+    "dc_offset": "DC offset",
+    "overflows": "Dropped audio",
+    "samples": "Damaged samples",
+    "transcript": "Transcript",
+    "total": "Usable speech",
+    "transcripts": "Transcripts",
+    "room_tone": "Room tone",
+}
+"""The label shown for each check key."""
+
+
+def _check(key: str, figure: str, verdict: Verdict, advice: str, value: float | None) -> Check:
+    return Check(key, LABELS[key], figure, verdict, advice, value)
+
+
 def _db(v: float) -> str:
     return f"{v:.1f} dBFS" if v > analysis.FLOOR_DB else "silent"
 
@@ -158,43 +188,192 @@ def _format_check(info: SourceInfo | None, rate: int) -> Check:
     if info and info.channels > 1:
         figure += " (mixed to mono)"
     if sr < 16000:
-        return Check(
-            "format",
-            "Format",
-            figure,
-            "fail",
-            "Recorded at under 16 kHz: too dull for a voice model; record at 44.1 or 48 kHz.",
-            sr,
-        )
+        advice = "Recorded at under 16 kHz: too dull for a voice model; record at 44.1 or 48 kHz."
+        return _check("format", figure, "fail", advice, sr)
     if sr < 22050:
-        return Check(
-            "format", "Format", figure, "warn", "Low sample rate; 44.1 or 48 kHz gives a clearer voice.", sr
-        )
-    return Check("format", "Format", figure, "ok", "Sample rate is fine.", sr)
+        return _check("format", figure, "warn", "Low sample rate; 44.1 or 48 kHz gives a clearer voice.", sr)
+    return _check("format", figure, "ok", "Sample rate is fine.", sr)
 
 
 def _duration_check(seconds: float) -> Check:
     fig = f"{seconds:.1f} s"
     if seconds < 1.0 or seconds > 20.0:
-        return Check(
-            "duration",
-            "Duration",
-            fig,
-            "fail",
-            "Takes should last 2–12 s; " + ("say a full sentence." if seconds < 1 else "split it."),
-            seconds,
-        )
+        advice = "Takes should last 2–12 s; " + ("say a full sentence." if seconds < 1 else "split it.")
+        return _check("duration", fig, "fail", advice, seconds)
     if seconds < 2.0 or seconds > 12.0:
-        return Check(
-            "duration",
-            "Duration",
-            fig,
-            "warn",
-            "Best between 2 and 12 s; "
-            + ("a longer sentence helps." if seconds < 2 else "shorter takes train better."),
-            seconds,
+        advice = "Best between 2 and 12 s; " + (
+            "a longer sentence helps." if seconds < 2 else "shorter takes train better."
         )
-    return Check("duration", "Duration", fig, "ok", "Good length.", seconds)
+        return _check("duration", fig, "warn", advice, seconds)
+    return _check("duration", fig, "ok", "Good length.", seconds)
+
+
+def _has_speech(vad: analysis.Vad) -> bool:
+    """At least 0.2 s of speech frames: anything less is a click or a breath."""
+    return int(vad.speech.sum()) * vad.frame_s >= 0.2
+
+
+def _speech_checks(vad: analysis.Vad) -> list[Check]:
+    """How much of the take is speech, and the silence left before and after it."""
+    ratio = vad.ratio
+    fig = f"{ratio:.0%} of the take"
+    if not _has_speech(vad):
+        return [
+            _check(
+                "speech",
+                "none found",
+                "fail",
+                "No speech found: check the microphone is on and not muted.",
+                0.0,
+            )
+        ]
+    if ratio < 0.10:
+        out = [_check("speech", fig, "fail", "Almost all silence; re-record.", ratio)]
+    elif ratio < 0.25:
+        out = [
+            _check(
+                "speech", fig, "warn", "Mostly silence; speak soon after starting and stop when done.", ratio
+            )
+        ]
+    else:
+        out = [_check("speech", fig, "ok", "Plenty of speech.", ratio)]
+    lead, trail = vad.edges()
+    fig = f"{lead:.2f} s before, {trail:.2f} s after"
+    if min(lead, trail) < 0.05:
+        where = "start" if lead < 0.05 else "end"
+        advice = f"Speech touches the {where}: leave a short pause so no word is cut."
+        out.append(_check("edges", fig, "warn", advice, min(lead, trail)))
+    elif max(lead, trail) > 2.0:
+        advice = "Long silence at an edge; it is trimmed when preparing."
+        out.append(_check("edges", fig, "warn", advice, max(lead, trail)))
+    else:
+        out.append(_check("edges", fig, "ok", "Clean start and end.", max(lead, trail)))
+    return out
+
+
+def _level_checks(x: np.ndarray) -> list[Check]:
+    """Peak and clipping (of the raw samples, offset included)."""
+    peak_db = analysis.db_amp(float(np.max(np.abs(x))) if x.size else 0.0)
+    if peak_db > -1.0:
+        advice = "Peaks very close to full scale; lower the gain a little."
+        out = [_check("peak", _db(peak_db), "warn", advice, peak_db)]
+    else:
+        out = [_check("peak", _db(peak_db), "ok", "Peak level is safe.", peak_db)]
+    clip = analysis.clipping(x)
+    fig = f"{clip.runs} runs, {clip.percent:.2f} %"
+    if clip.runs and clip.level < 0.999:
+        fig += f" at {analysis.db_amp(clip.level):.0f} dBFS"
+    if clip.runs >= 5 or clip.percent >= 0.1:
+        advice = "Distorted by clipping: re-record with lower input gain."
+        out.append(_check("clipping", fig, "fail", advice, float(clip.runs)))
+    elif clip.runs:
+        advice = "A few clipped peaks; lower the input gain slightly."
+        out.append(_check("clipping", fig, "warn", advice, float(clip.runs)))
+    else:
+        out.append(_check("clipping", "none", "ok", "No clipping.", 0.0))
+    return out
+
+
+def _voice_checks(centred: np.ndarray, sr: int, vad: analysis.Vad) -> list[Check]:
+    """Speech level, loudness, noise floor, SNR, bandwidth and hum (takes with speech only)."""
+    out: list[Check] = []
+    rms = float(analysis.db_power(float(np.mean(vad.power[: vad.speech.size][vad.speech]))))
+    if rms < -45:
+        out.append(
+            _check("rms", _db(rms), "fail", "Far too quiet: move closer or raise the gain a lot.", rms)
+        )
+    elif rms < -30:
+        out.append(_check("rms", _db(rms), "warn", "Too quiet: move closer or raise the gain.", rms))
+    elif rms > -10:
+        out.append(_check("rms", _db(rms), "warn", "Very loud: lower the gain to avoid clipping.", rms))
+    else:
+        out.append(_check("rms", _db(rms), "ok", "Good speaking level.", rms))
+
+    lufs = analysis.loudness_lufs(centred, sr)
+    if lufs is not None:
+        fig = f"{lufs:.1f} LUFS"
+        if lufs < -40:
+            out.append(_check("loudness", fig, "warn", "Very quiet overall.", lufs))
+        else:
+            out.append(
+                _check("loudness", fig, "ok", "Shown to compare takes; cleaning evens out the level.", lufs)
+            )
+
+    noise = analysis.noise_floor_power(centred, sr)
+    floor = float(analysis.db_power(noise))
+    if floor > -35:
+        advice = "Loud background noise: find a quieter room or turn off fans."
+        out.append(_check("noise_floor", _db(floor), "fail", advice, floor))
+    elif floor > -50:
+        advice = "Audible background noise; a quieter room helps."
+        out.append(_check("noise_floor", _db(floor), "warn", advice, floor))
+    else:
+        out.append(_check("noise_floor", _db(floor), "ok", "Quiet background.", floor))
+
+    snr = analysis.snr_db(centred, sr, noise=noise)
+    fig = f"> {SNR_CAP_DB:.0f} dB" if snr > SNR_CAP_DB else f"{snr:.1f} dB"
+    value = min(snr, 99.0)
+    if snr < 15:
+        advice = "Too much noise behind the voice: re-record somewhere quieter, closer to the mic."
+        out.append(_check("snr", fig, "fail", advice, value))
+    elif snr < SNR_CAP_DB:
+        advice = "Some noise; it will be reduced, but quieter is better."
+        out.append(_check("snr", fig, "warn", advice, value))
+    else:
+        out.append(_check("snr", fig, "ok", "Clean signal.", value))
+
+    bw, _depth = analysis.bandwidth_hz(centred, sr)
+    fig = f"up to {bw / 1000:.1f} kHz"
+    if bw < 6000:
+        advice = "Telephone-quality sound: use a wired or USB mic, not a phone call or Bluetooth."
+        out.append(_check("bandwidth", fig, "fail", advice, bw))
+    elif bw < 10000:
+        advice = "Muffled (Bluetooth headset or 16 kHz?): a wired or USB mic sounds clearer."
+        out.append(_check("bandwidth", fig, "warn", advice, bw))
+    else:
+        out.append(_check("bandwidth", fig, "ok", "Full enough frequency range.", bw))
+
+    hum = analysis.mains_hum(centred, sr, vad)
+    if hum is None:
+        out.append(_check("hum", "not measured", "ok", "No pause long enough to listen for hum.", None))
+    elif hum.prominence_db >= 12:
+        advice = "Electrical hum: unplug chargers, use another USB port or move away from power cables."
+        out.append(
+            _check(
+                "hum", f"{hum.frequency} Hz, +{hum.prominence_db:.0f} dB", "warn", advice, hum.prominence_db
+            )
+        )
+    else:
+        out.append(_check("hum", "none", "ok", "No mains hum.", hum.prominence_db))
+    return out
+
+
+def _input_checks(dc: float, overflow_count: int, bad_samples: int, truncated: bool) -> list[Check]:
+    """DC offset, dropped audio and damaged samples."""
+    if abs(dc) > 0.005:
+        advice = "The signal is off-centre (a cheap interface?); it is removed when cleaning."
+        out = [_check("dc_offset", f"{dc:+.4f}", "warn", advice, dc)]
+    else:
+        out = [_check("dc_offset", f"{dc:+.4f}", "ok", "Centred.", dc)]
+    if overflow_count:
+        advice = "Audio was dropped while recording: close busy programs and re-record."
+        out.append(_check("overflows", f"{overflow_count} overflows", "fail", advice, float(overflow_count)))
+    else:
+        out.append(_check("overflows", "none", "ok", "Nothing dropped.", 0.0))
+    if bad_samples or truncated:
+        parts = ([f"{bad_samples} NaN/inf samples"] if bad_samples else []) + (
+            ["file ends early"] if truncated else []
+        )
+        advice = "Damaged parts were replaced by silence; listen before using it."
+        out.append(_check("samples", ", ".join(parts), "warn", advice, float(bad_samples)))
+    return out
+
+
+def _transcript_check(transcript: str) -> Check:
+    if transcript.strip():
+        return _check("transcript", f"{len(transcript.strip())} characters", "ok", "Has text.", None)
+    advice = "No transcript: type what is said, or it is left out of training."
+    return _check("transcript", "missing", "warn", advice, None)
 
 
 def analyse_samples(
@@ -218,345 +397,18 @@ def analyse_samples(
         x, sr = resample(x, sr, ANALYSIS_MAX_RATE), ANALYSIS_MAX_RATE
     seconds = len(x) / sr if sr else 0.0
     report = TakeReport(path, seconds, info.describe() if info else f"{samplerate} Hz", [], take_id)
-    add = report.checks.append
-    add(_format_check(info, int(samplerate)))
-    add(_duration_check(seconds))
-
+    checks = report.checks
+    checks += [_format_check(info, int(samplerate)), _duration_check(seconds)]
     dc = float(np.mean(x, dtype=np.float64)) if x.size else 0.0
     centred = (x - dc).astype(np.float32)
     vad = analysis.energy_vad(centred, sr)
-    has_speech = int(vad.speech.sum()) * analysis.FRAME_S >= 0.2
-    ratio = vad.ratio
-    if not has_speech:
-        add(
-            Check(
-                "speech",
-                "Speech",
-                "none found",
-                "fail",
-                "No speech found: check the microphone is on and not muted.",
-                0.0,
-            )
-        )
-    elif ratio < 0.10:
-        add(
-            Check(
-                "speech",
-                "Speech",
-                f"{ratio:.0%} of the take",
-                "fail",
-                "Almost all silence; re-record.",
-                ratio,
-            )
-        )
-    elif ratio < 0.25:
-        add(
-            Check(
-                "speech",
-                "Speech",
-                f"{ratio:.0%} of the take",
-                "warn",
-                "Mostly silence; speak soon after starting and stop when done.",
-                ratio,
-            )
-        )
-    else:
-        add(Check("speech", "Speech", f"{ratio:.0%} of the take", "ok", "Plenty of speech.", ratio))
-
-    if has_speech:
-        lead, trail = vad.edges()
-        fig = f"{lead:.2f} s / {trail:.2f} s"
-        if min(lead, trail) < 0.05:
-            add(
-                Check(
-                    "edges",
-                    "Silence at edges",
-                    fig,
-                    "warn",
-                    "Speech touches the "
-                    + ("start" if lead < 0.05 else "end")
-                    + ": leave a short pause so no word is cut.",
-                    min(lead, trail),
-                )
-            )
-        elif max(lead, trail) > 2.0:
-            add(
-                Check(
-                    "edges",
-                    "Silence at edges",
-                    fig,
-                    "warn",
-                    "Long silence at an edge; it is trimmed when preparing.",
-                    max(lead, trail),
-                )
-            )
-        else:
-            add(Check("edges", "Silence at edges", fig, "ok", "Clean start and end.", max(lead, trail)))
-
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    peak_db = analysis.db_amp(peak)
-    if peak_db > -1.0:
-        add(
-            Check(
-                "peak",
-                "Peak",
-                _db(peak_db),
-                "warn",
-                "Peaks very close to full scale; lower the gain a little.",
-                peak_db,
-            )
-        )
-    else:
-        add(Check("peak", "Peak", _db(peak_db), "ok", "Peak level is safe.", peak_db))
-
-    clip = analysis.clipping(x)
-    fig = f"{clip.runs} runs, {clip.percent:.2f} %"
-    if clip.runs and clip.level < 0.999:
-        fig += f" at {analysis.db_amp(clip.level):.0f} dBFS"
-    if clip.runs >= 5 or clip.percent >= 0.1:
-        add(
-            Check(
-                "clipping",
-                "Clipping",
-                fig,
-                "fail",
-                "Distorted by clipping: re-record with lower input gain.",
-                float(clip.runs),
-            )
-        )
-    elif clip.runs:
-        add(
-            Check(
-                "clipping",
-                "Clipping",
-                fig,
-                "warn",
-                "A few clipped peaks; lower the input gain slightly.",
-                float(clip.runs),
-            )
-        )
-    else:
-        add(Check("clipping", "Clipping", "none", "ok", "No clipping.", 0.0))
-
-    if has_speech:
-        power = analysis.frame_power(centred, sr)
-        speech_power = float(np.mean(power[: vad.speech.size][vad.speech]))
-        rms = float(analysis.db_power(speech_power))
-        if rms < -45:
-            add(
-                Check(
-                    "rms",
-                    "Speech level",
-                    _db(rms),
-                    "fail",
-                    "Far too quiet: move closer or raise the gain a lot.",
-                    rms,
-                )
-            )
-        elif rms < -30:
-            add(
-                Check(
-                    "rms", "Speech level", _db(rms), "warn", "Too quiet: move closer or raise the gain.", rms
-                )
-            )
-        elif rms > -10:
-            add(
-                Check(
-                    "rms",
-                    "Speech level",
-                    _db(rms),
-                    "warn",
-                    "Very loud: lower the gain to avoid clipping.",
-                    rms,
-                )
-            )
-        else:
-            add(Check("rms", "Speech level", _db(rms), "ok", "Good speaking level.", rms))
-
-        lufs = analysis.loudness_lufs(centred, sr)
-        if lufs is not None:
-            if lufs < -40:
-                add(Check("loudness", "Loudness", f"{lufs:.1f} LUFS", "warn", "Very quiet overall.", lufs))
-            else:
-                add(
-                    Check(
-                        "loudness",
-                        "Loudness",
-                        f"{lufs:.1f} LUFS",
-                        "ok",
-                        "Loudness is evened out when cleaning.",
-                        lufs,
-                    )
-                )
-
-        floor = float(analysis.db_power(analysis.noise_floor_power(centred, sr)))
-        if floor > -35:
-            add(
-                Check(
-                    "noise_floor",
-                    "Noise floor",
-                    _db(floor),
-                    "fail",
-                    "Loud background noise: find a quieter room or turn off fans.",
-                    floor,
-                )
-            )
-        elif floor > -50:
-            add(
-                Check(
-                    "noise_floor",
-                    "Noise floor",
-                    _db(floor),
-                    "warn",
-                    "Audible background noise; a quieter room helps.",
-                    floor,
-                )
-            )
-        else:
-            add(Check("noise_floor", "Noise floor", _db(floor), "ok", "Quiet background.", floor))
-
-        snr = analysis.snr_db(centred, sr)
-        fig = f"> {SNR_CAP_DB:.0f} dB" if snr > SNR_CAP_DB else f"{snr:.1f} dB"
-        value = min(snr, 99.0)
-        if snr < 15:
-            add(
-                Check(
-                    "snr",
-                    "Signal to noise",
-                    fig,
-                    "fail",
-                    "Noise almost as loud as the voice: re-record somewhere quieter, closer to the mic.",
-                    value,
-                )
-            )
-        elif snr < SNR_CAP_DB:
-            add(
-                Check(
-                    "snr",
-                    "Signal to noise",
-                    fig,
-                    "warn",
-                    "Some noise; it will be reduced, but quieter is better.",
-                    value,
-                )
-            )
-        else:
-            add(Check("snr", "Signal to noise", fig, "ok", "Clean signal.", value))
-
-        bw, depth = analysis.bandwidth_hz(centred, sr)
-        fig = f"{bw / 1000:.1f} kHz" + (f" (cliff {depth:.0f} dB)" if depth >= 20 else "")
-        if bw < 6000:
-            add(
-                Check(
-                    "bandwidth",
-                    "Bandwidth",
-                    fig,
-                    "fail",
-                    "Telephone-quality sound: use a wired or USB mic, not a phone call or Bluetooth.",
-                    bw,
-                )
-            )
-        elif bw < 10000:
-            add(
-                Check(
-                    "bandwidth",
-                    "Bandwidth",
-                    fig,
-                    "warn",
-                    "Muffled (Bluetooth headset or 16 kHz?): a wired or USB mic sounds clearer.",
-                    bw,
-                )
-            )
-        else:
-            add(Check("bandwidth", "Bandwidth", fig, "ok", "Full enough frequency range.", bw))
-
-        hum = analysis.mains_hum(centred, sr)
-        if hum is None:
-            add(
-                Check(
-                    "hum", "Mains hum", "not measured", "ok", "No pause long enough to listen for hum.", None
-                )
-            )
-        elif hum.prominence_db >= 12:
-            add(
-                Check(
-                    "hum",
-                    "Mains hum",
-                    f"{hum.frequency} Hz, +{hum.prominence_db:.0f} dB",
-                    "warn",
-                    "Electrical hum: unplug chargers, use another USB port or move away from power cables.",
-                    hum.prominence_db,
-                )
-            )
-        else:
-            add(Check("hum", "Mains hum", "none", "ok", "No mains hum.", hum.prominence_db))
-
-    if abs(dc) > 0.005:
-        add(
-            Check(
-                "dc_offset",
-                "DC offset",
-                f"{dc:+.4f}",
-                "warn",
-                "The signal is off-centre (a cheap interface?); it is removed when cleaning.",
-                dc,
-            )
-        )
-    else:
-        add(Check("dc_offset", "DC offset", f"{dc:+.4f}", "ok", "Centred.", dc))
-
-    if overflow_count:
-        add(
-            Check(
-                "overflows",
-                "Dropped audio",
-                f"{overflow_count} overflows",
-                "fail",
-                "Audio was dropped while recording: close busy programs and re-record.",
-                float(overflow_count),
-            )
-        )
-    else:
-        add(Check("overflows", "Dropped audio", "none", "ok", "Nothing dropped.", 0.0))
-
-    if bad_samples or truncated:
-        parts = ([f"{bad_samples} NaN/inf samples"] if bad_samples else []) + (
-            ["file ends early"] if truncated else []
-        )
-        add(
-            Check(
-                "samples",
-                "Damaged samples",
-                ", ".join(parts),
-                "warn",
-                "Damaged parts were replaced by silence; listen before using it.",
-                float(bad_samples),
-            )
-        )
-
+    checks += _speech_checks(vad)
+    checks += _level_checks(x)
+    if _has_speech(vad):
+        checks += _voice_checks(centred, sr, vad)
+    checks += _input_checks(dc, overflow_count, bad_samples, truncated)
     if transcript is not None:
-        if transcript.strip():
-            add(
-                Check(
-                    "transcript",
-                    "Transcript",
-                    f"{len(transcript.strip())} characters",
-                    "ok",
-                    "Has text.",
-                    None,
-                )
-            )
-        else:
-            add(
-                Check(
-                    "transcript",
-                    "Transcript",
-                    "missing",
-                    "warn",
-                    "No transcript: type what is said, or it is left out of training.",
-                    None,
-                )
-            )
+        checks.append(_transcript_check(transcript))
     return report
 
 
@@ -565,11 +417,18 @@ def analyse_file(
 ) -> TakeReport:
     """Read any supported file and return its report (raises UnreadableAudio for files it cannot read)."""
     audio = read_audio(path)
+    return analyse_audio(audio, overflow_count=overflow_count, transcript=transcript, take_id=take_id)
+
+
+def analyse_audio(
+    audio: Audio, *, overflow_count: int = 0, transcript: str | None = None, take_id: str | None = None
+) -> TakeReport:
+    """The report of audio already read (at its own rate) with ``read_audio``."""
     return analyse_samples(
         audio.samples,
         audio.samplerate,
         info=audio.info,
-        path=str(path),
+        path=str(audio.info.path),
         overflow_count=overflow_count,
         bad_samples=audio.bad_samples,
         truncated=audio.truncated,
@@ -620,53 +479,19 @@ def session_checks(usable_seconds: float, n_missing_text: int, has_room_tone: bo
     out: list[Check] = []
     fig = f"{usable_seconds:.0f} s of {GOAL_SECONDS:.0f} s"
     if usable_seconds >= GOAL_SECONDS:
-        out.append(
-            Check("total", "Usable speech", fig, "ok", "Enough speech to train a voice.", usable_seconds)
-        )
+        out.append(_check("total", fig, "ok", "Enough speech to train a voice.", usable_seconds))
     elif usable_seconds >= 20:
-        out.append(
-            Check(
-                "total",
-                "Usable speech",
-                fig,
-                "warn",
-                f"Record about {GOAL_SECONDS - usable_seconds:.0f} s more for the best result.",
-                usable_seconds,
-            )
-        )
+        advice = f"Record about {GOAL_SECONDS - usable_seconds:.0f} s more for the best result."
+        out.append(_check("total", fig, "warn", advice, usable_seconds))
     else:
-        out.append(
-            Check(
-                "total",
-                "Usable speech",
-                fig,
-                "fail",
-                "Too little usable speech to train; record more.",
-                usable_seconds,
-            )
-        )
+        advice = "Too little usable speech to train; record more."
+        out.append(_check("total", fig, "fail", advice, usable_seconds))
     if n_missing_text:
-        out.append(
-            Check(
-                "transcripts",
-                "Transcripts",
-                f"{n_missing_text} missing",
-                "warn",
-                "Takes without text are left out of training; type them in Review.",
-                float(n_missing_text),
-            )
-        )
+        advice = "Takes without text are left out of training; type them in Review."
+        out.append(_check("transcripts", f"{n_missing_text} missing", "warn", advice, float(n_missing_text)))
     if not has_room_tone:
-        out.append(
-            Check(
-                "room_tone",
-                "Room tone",
-                "none",
-                "warn",
-                "No room tone recorded: noise reduction falls back to a slower adaptive mode.",
-                None,
-            )
-        )
+        advice = "No room tone (the silence recorded first): noise reduction has to guess the noise."
+        out.append(_check("room_tone", "none", "warn", advice, None))
     return out
 
 

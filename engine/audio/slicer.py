@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.audio.analysis import speech_threshold_db
+
 HOP_S = 0.010
 
 
@@ -56,14 +58,10 @@ class Envelope:
 
 
 def speech_mask(levels_db: np.ndarray) -> np.ndarray:
-    """Voiced hops: above a threshold 30 % of the way from noise floor to speech level (≥ −60 dBFS)."""
+    """Voiced hops: the energy VAD's threshold (30 % of the way from noise floor to speech level)."""
     if levels_db.size == 0:
         return np.zeros(0, bool)
-    power = 10.0 ** (levels_db / 10.0)
-    k = max(1, levels_db.size // 10)
-    noise_db = 10.0 * np.log10(max(float(np.mean(np.partition(power, k - 1)[:k])), 1e-12))
-    speech_db = float(np.percentile(levels_db, 95))
-    threshold = max(noise_db + max(5.0, 0.3 * (speech_db - noise_db)), -60.0)
+    threshold, _, _ = speech_threshold_db(10.0 ** (levels_db / 10.0), levels_db)
     return levels_db > threshold
 
 

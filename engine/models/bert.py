@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from engine.errors import ModelError
-from engine.models.hf_util import quiet_transformers
+from engine.models.hf_util import DOWNLOAD_HINT, PretrainedWrapper, load_pretrained, quiet_transformers
 
 log = logging.getLogger(__name__)
 
@@ -16,11 +16,11 @@ MAX_CHARS = 510  # BERT's 512 positions minus [CLS] and [SEP]
 BERT_LANGUAGES = ("zh",)  # every other language gets zeros
 
 
-class BertFeatures:
-    """Character features from a Chinese BERT, spread over phones by ``word2ph``."""
+class BertFeatures(PretrainedWrapper):
+    """Character features from a Chinese BERT (1024 wide for the large model), spread by ``word2ph``."""
 
     def __init__(self, model: torch.nn.Module, tokenizer) -> None:
-        self.model = model.eval()
+        super().__init__(model)
         self.tokenizer = tokenizer
 
     @classmethod
@@ -29,39 +29,15 @@ class BertFeatures:
         from transformers import BertModel, BertTokenizer
 
         folder = Path(folder)
-        if not (folder / "config.json").is_file():
-            raise ModelError(
-                f"No BERT model in {folder} (config.json is missing).", "Run `timbre models download`."
-            )
+        model = load_pretrained(
+            BertModel, folder, "chinese-roberta-wwm-ext-large", ignore=("cls.",), add_pooling_layer=False
+        )
         try:
             with quiet_transformers():
                 tokenizer = BertTokenizer.from_pretrained(folder, local_files_only=True)
-                model, info = BertModel.from_pretrained(
-                    folder, local_files_only=True, add_pooling_layer=False, output_loading_info=True
-                )
         except (OSError, ValueError) as exc:
-            raise ModelError(
-                f"Could not load BERT from {folder}: {exc}", "Run `timbre models download`."
-            ) from exc
-        if info.get("missing_keys"):
-            raise ModelError(
-                f"The BERT weights in {folder} lack {len(info['missing_keys'])} tensors "
-                f"(first: {sorted(info['missing_keys'])[0]}).",
-                "The folder holds a different model; download chinese-roberta-wwm-ext-large again.",
-            )
-        unexpected = [k for k in info.get("unexpected_keys", []) if not k.startswith("cls.")]
-        if unexpected:
-            log.info("BERT: %d unused tensors in %s", len(unexpected), folder)
+            raise ModelError(f"Could not load the BERT tokenizer in {folder}: {exc}", DOWNLOAD_HINT) from exc
         return cls(model.to(device), tokenizer)
-
-    @property
-    def dim(self) -> int:
-        """Feature width (1024 for the large model)."""
-        return int(self.model.config.hidden_size)
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
 
     def _ids(self, text: str) -> list[int]:
         ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from engine.errors import ModelError
-from engine.models.hf_util import quiet_transformers
+from engine.models.hf_util import PretrainedWrapper, load_pretrained
 
 log = logging.getLogger(__name__)
 
@@ -25,49 +25,16 @@ def frames_for(samples: int) -> int:
     return max(n, 0)
 
 
-class SslModel:
-    """A HuBERT wrapper: raw float waveform in [-1, 1] at 16 kHz → features [B, hidden, T50]."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        self.model = model.eval()
+class SslModel(PretrainedWrapper):
+    """A HuBERT wrapper: raw float waveform in [-1, 1] at 16 kHz → features [B, hidden, T50] (768 wide)."""
 
     @classmethod
     def load(cls, folder: Path | str, device: str | torch.device = "cpu") -> SslModel:
         """Load a chinese-hubert-base-style folder (config.json + weights) with no network."""
         from transformers import HubertModel
 
-        folder = Path(folder)
-        if not (folder / "config.json").is_file():
-            raise ModelError(
-                f"No HuBERT model in {folder} (config.json is missing).", "Run `timbre models download`."
-            )
-        try:
-            with quiet_transformers():
-                model, info = HubertModel.from_pretrained(
-                    folder, local_files_only=True, output_loading_info=True
-                )
-        except (OSError, ValueError) as exc:
-            raise ModelError(
-                f"Could not load HuBERT from {folder}: {exc}", "Run `timbre models download`."
-            ) from exc
-        if info.get("missing_keys"):
-            raise ModelError(
-                f"The HuBERT weights in {folder} lack {len(info['missing_keys'])} tensors "
-                f"(first: {sorted(info['missing_keys'])[0]}).",
-                "The folder holds a different model; download chinese-hubert-base again.",
-            )
-        if info.get("unexpected_keys"):
-            log.info("HuBERT: %d unused tensors in %s", len(info["unexpected_keys"]), folder)
+        model = load_pretrained(HubertModel, Path(folder), "chinese-hubert-base")
         return cls(model.to(device))
-
-    @property
-    def dim(self) -> int:
-        """Feature width (768 for chinese-hubert-base)."""
-        return int(self.model.config.hidden_size)
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
 
     @torch.inference_mode()
     def features(self, wav16k: np.ndarray | torch.Tensor) -> torch.Tensor:

@@ -17,9 +17,6 @@ log = logging.getLogger(__name__)
 
 MIN_PHONES = 6  # shorter results are redone once with "." in front, as the reference does
 MAX_CHARS = 1_000_000
-ZH_CHUNK_CHARS = 200
-ZH_PAUSE_SIGNS = {"￥": "SP2", "^": "SP3"}  # special pauses in Mandarin text (reference cleaner)
-_ZH_CUT_AFTER = tuple("。！？；，、.!?;, \n…")
 
 
 @dataclass(frozen=True)
@@ -33,23 +30,6 @@ class Segment:
     normalized_text: str
 
 
-def zh_chunks(text: str, limit: int = ZH_CHUNK_CHARS) -> list[str]:
-    """``text`` cut after punctuation or spaces (blindly where there are none) into pieces <= ``limit``."""
-    if len(text) <= limit:
-        return [text]
-    chunks: list[str] = []
-    start = 0
-    while len(text) - start > limit:
-        window = text[start : start + limit]
-        cut = max(window.rfind(mark) for mark in _ZH_CUT_AFTER) + 1
-        if cut <= 0:
-            cut = limit
-        chunks.append(text[start : start + cut])
-        start += cut
-    chunks.append(text[start:])
-    return [c for c in chunks if c]
-
-
 def _run_phonemes(language: str, text: str) -> tuple[str, list[str], list[int] | None]:
     if language == EN:
         from engine.text.english import en_phonemes
@@ -58,24 +38,7 @@ def _run_phonemes(language: str, text: str) -> tuple[str, list[str], list[int] |
         return normalized, phones, None
     from engine.text.chinese import zh_phonemes
 
-    # the reference's pause marks: the sign becomes a comma, then every comma phone becomes the pause
-    pause = None
-    for sign, symbol in ZH_PAUSE_SIGNS.items():
-        if sign in text:
-            text, pause = text.replace(sign, ","), symbol
-            break
-    # long Mandarin runs go through in bounded pieces so the cost stays linear in the text length
-    normalized_parts: list[str] = []
-    phones: list[str] = []
-    word2ph: list[int] = []
-    for chunk in zh_chunks(text):
-        chunk_normalized, chunk_phones, chunk_word2ph = zh_phonemes(chunk)
-        normalized_parts.append(chunk_normalized)
-        phones += chunk_phones
-        word2ph += chunk_word2ph
-    if pause is not None:
-        phones = [pause if p == "," else p for p in phones]
-    return "".join(normalized_parts), phones, word2ph
+    return zh_phonemes(text)
 
 
 def _in_table(phones: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ they touch, or the run before them when they touch both or neither.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ LANGUAGES = ("zh", "en", "auto")
 
 ZH = "zh"
 EN = "en"
+_DEGREE_SIGNS = {"C": "℃", "F": "℉"}
+_DEGREES = re.compile(r"°\s?[CcFf](?![A-Za-z])")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"), None)
 
 
@@ -57,8 +60,11 @@ def script_of(ch: str) -> str | None:
 
 
 def clean_input(text: str) -> str:
-    """Drop zero-width and bidi marks; turn control characters and odd spaces into plain spaces."""
-    text = text.translate(_ZERO_WIDTH)
+    """Drop zero-width and bidi marks; turn control characters and odd spaces into plain spaces.
+
+    A degree sign's letter is part of the sign (25°C is ℃, not a Mandarin number and an English C).
+    """
+    text = _DEGREES.sub(lambda m: _DEGREE_SIGNS[m.group(0)[-1].upper()], text.translate(_ZERO_WIDTH))
     out = []
     for ch in text:
         category = unicodedata.category(ch)

@@ -22,16 +22,14 @@ _WORDLESS_RE = re.compile(r"[\W_]+")
 _FIRST_CLAUSE_RE = re.compile("[" + re.escape("".join(sorted(SPLIT_MARKS))) + "]")
 
 
+def _chop(text: str, limit: int) -> list[str]:
+    """``text`` cut blindly into pieces of at most ``limit`` characters (none for empty text)."""
+    return [text[i : i + limit] for i in range(0, len(text), limit)]
+
+
 def _hard_wrap(text: str, limit: int = MAX_CHARS) -> list[str]:
     """Lines no longer than ``limit``, cut blindly where a line has no better place."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        while len(line) > limit:
-            out.append(line[:limit])
-            line = line[limit:]
-        if line:
-            out.append(line)
-    return out
+    return [piece for line in text.split("\n") for piece in _chop(line, limit)]
 
 
 def sentences(text: str) -> list[str]:
@@ -44,10 +42,25 @@ def sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for i, ch in enumerate(text):
-        if ch in SPLIT_MARKS:
+        if ch in SPLIT_MARKS and not _inside_number(text, i):
             out.append(text[start : i + 1])
             start = i + 1
     return out
+
+
+def _inside_number(text: str, i: int) -> bool:
+    """True for a decimal point, thousands comma or time colon: a mark with a digit on both sides."""
+    return text[i] in ".,:" and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
+def _split_after(line: str, marks: str) -> list[str]:
+    """``line`` cut after each mark (kept with the text before it); "." or "," between digits is no mark."""
+    numeric = re.escape("".join(m for m in ".," if m in marks))
+    others = re.escape("".join(m for m in marks if m not in ".,"))
+    alternatives = [f"(?<!\\d)[{numeric}]", f"[{numeric}](?!\\d)"] if numeric else []
+    alternatives += [f"[{others}]"] if others else []
+    parts = re.split("(" + "|".join(alternatives) + ")", line)
+    return [p for p in ("".join(parts[i : i + 2]) for i in range(0, len(parts), 2)) if p]
 
 
 def cut_none(text: str) -> list[str]:
@@ -90,19 +103,13 @@ def cut_zh_period(text: str) -> list[str]:
 
 
 def cut_en_period(text: str) -> list[str]:
-    """cut4: at every "." that is not a decimal point."""
-    return [
-        p for line in _hard_wrap(text.strip("\n")) for p in re.split(r"(?<!\d)\.|\.(?!\d)", line.strip("."))
-    ]
+    """cut4: after every "." that is not a decimal point (the full stop stays with its sentence)."""
+    return [p for line in _hard_wrap(text.strip("\n")) for p in _split_after(line, ".")]
 
 
 def cut_punctuation(text: str) -> list[str]:
     """cut5: after every punctuation mark (the mark stays with the text before it)."""
-    pieces: list[str] = []
-    for line in _hard_wrap(text.strip("\n")):
-        parts = re.split(f"((?<!\\d)\\.|\\.(?!\\d)|[{re.escape(_PUNCT_MARKS.replace('.', ''))}])", line)
-        pieces += ["".join(parts[i : i + 2]) for i in range(0, len(parts), 2)]
-    return [p for p in pieces if p]
+    return [p for line in _hard_wrap(text.strip("\n")) for p in _split_after(line, _PUNCT_MARKS)]
 
 
 METHODS: dict[str, Callable[[str], list[str]]] = {
@@ -159,10 +166,8 @@ def force_split(text: str, limit: int = MAX_CHARS) -> list[str]:
         if len(current) + len(part) > limit and current:
             out.append(current)
             current = ""
-        current += part
-        while len(current) > limit:
-            out.append(current[:limit])
-            current = current[limit:]
+        *full, current = _chop(current + part, limit) or [""]
+        out += full
     if current:
         out.append(current)
     return out

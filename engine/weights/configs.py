@@ -126,9 +126,9 @@ def gpt_config_from_dict(config: dict[str, Any], bert_dim: int | None = None) ->
     return cfg if bert_dim is None else dataclasses.replace(cfg, bert_dim=bert_dim)
 
 
-def gpt_config_to_dict(cfg: T2SConfig, base: dict[str, Any] | None = None) -> dict:
-    """An s1 config dict shaped like ``s1longer-v2.yaml`` for ``cfg``."""
-    out: dict[str, Any] = {
+def s1_sections(model: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A fresh s1 config dict with the non-model sections of ``s1longer-v2.yaml`` and ``model``."""
+    return {
         "train": {"seed": 1234, "epochs": 20, "batch_size": 8, "precision": "16-mixed", "gradient_clip": 1.0},
         "optimizer": {
             "lr": 0.01,
@@ -138,9 +138,14 @@ def gpt_config_to_dict(cfg: T2SConfig, base: dict[str, Any] | None = None) -> di
             "decay_steps": 40000,
         },
         "data": {"max_eval_sample": 8, "max_sec": 54, "num_workers": 4, "pad_val": 1024},
-        "model": {},
+        "model": dict(model or {}),
         "inference": {"top_k": 15},
     }
+
+
+def gpt_config_to_dict(cfg: T2SConfig, base: dict[str, Any] | None = None) -> dict:
+    """An s1 config dict shaped like ``s1longer-v2.yaml`` for ``cfg``."""
+    out = s1_sections()
     if base:
         out.update(base)
     out["model"] = cfg.to_yaml_model()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -76,10 +77,10 @@ def download(
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
     from huggingface_hub.utils import disable_progress_bars, enable_progress_bars
 
-    if progress:
-        enable_progress_bars()
-    else:
+    if not progress:
         disable_progress_bars()
+    elif not os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS"):  # the person's own setting wins, quietly
+        enable_progress_bars()
     paths: list[Path] = []
     for f in _files(keys):
         log.info("fetching %s/%s", REPO_ID, f.path)

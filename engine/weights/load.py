@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from engine.errors import ModelError
+from engine.models.state import mismatch
 from engine.weights import native, official
 from engine.weights.configs import gpt_config_from_dict, sovits_config_from_dict
 
@@ -45,16 +46,8 @@ def read_weights(path: Path | str, kind: str) -> Weights:
 def _check_keys(
     module: torch.nn.Module, weight: dict[str, torch.Tensor], path: Path, optional: str = ""
 ) -> None:
-    own = module.state_dict()
-    missing = [k for k in own if k not in weight and not (optional and k.startswith(optional))]
-    unexpected = [k for k in weight if k not in own]
-    wrong = [k for k in own if k in weight and tuple(own[k].shape) != tuple(weight[k].shape)]
-    if missing or unexpected or wrong:
-        detail = "; ".join(
-            f"{what}: {len(keys)} (first {keys[0]})"
-            for what, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
-            if keys
-        )
+    detail = mismatch(module.state_dict(), weight, optional, counts=True)
+    if detail:
         raise ModelError(
             f"{path.name} does not fit the model its config describes ({detail}).",
             "The file is damaged or from an unsupported GPT-SoVITS version (Timbre reads v2).",

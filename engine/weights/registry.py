@@ -63,25 +63,24 @@ SOVITS_D_V2 = PretrainedPart(
     files=(PretrainedFile(f"{V2_DIR}/s2D2333k.pth", approx_bytes=93_500_000),),
     optional=True,
 )
-HUBERT = PretrainedPart(
-    key="hubert",
-    title="chinese-hubert-base (SSL features)",
-    folder="chinese-hubert-base",
-    files=(
-        PretrainedFile("chinese-hubert-base/config.json"),
-        PretrainedFile("chinese-hubert-base/preprocessor_config.json"),
-        PretrainedFile("chinese-hubert-base/pytorch_model.bin"),
-    ),
+
+
+def _hf_model(key: str, title: str, folder: str, names: tuple[str, ...]) -> PretrainedPart:
+    """A transformers model folder of the repo (sizes and hashes not recorded)."""
+    return PretrainedPart(key, title, tuple(PretrainedFile(f"{folder}/{n}") for n in names), folder)
+
+
+HUBERT = _hf_model(
+    "hubert",
+    "chinese-hubert-base (SSL features)",
+    "chinese-hubert-base",
+    ("config.json", "preprocessor_config.json", "pytorch_model.bin"),
 )
-ROBERTA = PretrainedPart(
-    key="bert",
-    title="chinese-roberta-wwm-ext-large (Mandarin BERT features)",
-    folder="chinese-roberta-wwm-ext-large",
-    files=(
-        PretrainedFile("chinese-roberta-wwm-ext-large/config.json"),
-        PretrainedFile("chinese-roberta-wwm-ext-large/pytorch_model.bin"),
-        PretrainedFile("chinese-roberta-wwm-ext-large/tokenizer.json"),
-    ),
+ROBERTA = _hf_model(
+    "bert",
+    "chinese-roberta-wwm-ext-large (Mandarin BERT features)",
+    "chinese-roberta-wwm-ext-large",
+    ("config.json", "pytorch_model.bin", "tokenizer.json"),
 )
 
 PARTS: tuple[PretrainedPart, ...] = (GPT_V2, SOVITS_G_V2, SOVITS_D_V2, HUBERT, ROBERTA)

@@ -195,7 +195,8 @@ def test_cli_record_unattended(mic, studio, capsys):
     )  # fmt: skip
     assert code == 0
     out = capsys.readouterr().out
-    assert "take 0001" in out and "take 0002" in out and "Resume with: timbre record --session cli" in out
+    resume = f"Resume with: timbre --home {studio.root} record --session cli"  # the same studio folder
+    assert "take 0001" in out and "take 0002" in out and resume in out
     session = Session.load(studio, "cli")
     assert [t.status for t in session.takes[:3]] == ["accepted", "accepted", "pending"]
     assert session.room_tone_path().exists() and session.room_tone_seconds >= 0.5

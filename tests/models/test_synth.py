@@ -297,3 +297,63 @@ def test_models_import_makes_a_voice_from_official_files(env, studio_home, refer
     argv[argv.index(str(sovits_file))] = str(junk)
     assert main(argv) == 2 and "not a PyTorch checkpoint" in capsys.readouterr().err
     assert not (studio_home / "voices" / "dee").exists()
+
+
+def test_a_bad_reference_fails_before_any_model_loads(bad_refs, monkeypatch):
+    import engine.synth as synth_module
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("models were loaded before the reference was checked")
+
+    monkeypatch.setattr(synth_module, "load_models", no_loading)
+    with pytest.raises(ReferenceAudioError, match="3–10 s"):
+        Synthesizer(Voice.zero_shot(bad_refs["short"], REF_TEXT, "en"))
+
+
+def test_check_text_needs_no_models_and_names_what_is_wrong():
+    from engine.synth import check_text
+
+    assert check_text("Hello there. How are you?", "en") == ["Hello there.", "How are you?"]
+    with pytest.raises(NothingToSay, match="no text"):
+        check_text("  \n", "en")
+    with pytest.raises(NothingToSay, match="can be spoken") as info:
+        check_text("😀🎉", "auto")
+    assert "emoji" in info.value.hint
+
+
+def test_low_precision_and_int8_paths_speak(pretrained, reference):
+    paths = locate.locate(root=pretrained, cache_dir="/nonexistent")
+    voice = Voice.zero_shot(reference, REF_TEXT, "en")
+    half = load_models(voice, paths, "cpu", precision="bf16")
+    assert half.gpt.bert_proj.weight.dtype == torch.bfloat16 == half.sovits.ssl_proj.weight.dtype
+    fast = load_models(voice, paths, "cpu", int8=True)
+    assert fast.gpt.int8_decode and not half.gpt.int8_decode
+    for models in (half, fast):
+        chunks = list(Synthesizer(voice, models=models).stream("Hello there.", FAST))
+        audio = chunks[0].audio
+        assert audio.dtype == np.float32 and np.isfinite(audio).all() and np.abs(audio).max() > 0
+        assert len(audio) == chunks[0].tokens * 1280
+
+
+def test_say_refuses_impossible_settings_with_clear_messages(env, reference, capsys, monkeypatch):
+    from tui.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    base = ["say", "--ref", str(reference), "--ref-text", REF_TEXT, "--ref-lang", "en"]
+    for extra, words in (
+        (["--device", "cuda", "hi"], "no usable GPU"),
+        (["--device", "tpu", "hi"], "Unknown device"),
+        (["😀🎉"], "can be spoken"),
+        ([""], "no text"),
+    ):
+        assert main(base + extra) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err
+    # quick checks come before the models load: a transcript or an output path that cannot work
+    import engine.synth as synth_module
+
+    monkeypatch.setattr(synth_module, "load_models", lambda *a, **k: pytest.fail("models were loaded"))
+    emoji = ["say", "--ref", str(reference), "--ref-text", "😀", "hi"]
+    assert main(emoji) == 2 and "transcript" in capsys.readouterr().err
+    assert main(base + ["-o", str(reference.parent), "hi"]) == 2
+    assert "Cannot write" in capsys.readouterr().err

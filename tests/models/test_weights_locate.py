@@ -141,3 +141,15 @@ def test_models_status_command(tmp_path, monkeypatch, capsys):
     assert "MISSING" not in capsys.readouterr().out
     assert main(["models", "download", "nonsense"]) == 2
     assert "Unknown part" in capsys.readouterr().err
+
+
+def test_models_download_skips_parts_already_in_the_pretrained_folder(tmp_path, monkeypatch, capsys):
+    root = _fill(tmp_path / "pre", ("gpt", "sovits", "hubert", "bert"))
+    monkeypatch.setenv(locate.PRETRAINED_ENV, str(root))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "no-cache"))
+    assert main(["models", "download"]) == 0  # offline, yet nothing needs fetching
+    assert capsys.readouterr().out.count("already in TIMBRE_PRETRAINED") == 4
+    assert main(["models", "download", "--with-discriminator"]) == 2  # s2D is not there: offline error
+    captured = capsys.readouterr()
+    assert "s2D2333k.pth" in captured.err and "no connection" in captured.err
+    assert "Traceback" not in captured.err

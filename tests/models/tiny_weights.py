@@ -110,20 +110,10 @@ def s2_config(model_args: dict, version: str = "v2") -> dict:
 
 
 def s1_config(model_args: dict) -> dict:
-    """An s1 config shaped like ``s1longer-v2.yaml``."""
-    return {
-        "train": {"seed": 1234, "epochs": 15, "batch_size": 8, "precision": "16-mixed", "gradient_clip": 1.0},
-        "optimizer": {
-            "lr": 0.01,
-            "lr_init": 1e-05,
-            "lr_end": 0.0001,
-            "warmup_steps": 2000,
-            "decay_steps": 40000,
-        },
-        "data": {"max_eval_sample": 8, "max_sec": 54, "num_workers": 4, "pad_val": 1024},
-        "model": model_args,
-        "inference": {"top_k": 15},
-    }
+    """An s1 config shaped like ``s1longer-v2.yaml`` (its training sections are the exporter's)."""
+    from engine.weights.configs import s1_sections
+
+    return s1_sections(model_args)
 
 
 def write_tiny_hubert(folder: Path, hidden: int = 64) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from quality_audio import RATE, SECOND, SENTENCE, Voices, add_noise, run, speak
+from quality_audio import RATE, SECOND, SENTENCE, Voices, add_noise, run, speak, synth
 
 
 @pytest.fixture(scope="session")
@@ -47,42 +47,10 @@ def voices(tmp_path_factory) -> Voices:
     # mains hum at -60 dBFS RMS, 50 and 60 Hz, and a DC offset of +0.02 (sox 'dcshift')
     seconds = sf.info(str(clean)).duration
     for f in (50, 60):
-        tone = d / f"tone{f}.wav"
-        run(
-            "sox",
-            "-n",
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(tone),
-            "synth",
-            f"{seconds}",
-            "sine",
-            f"{f}",
-            "vol",
-            f"{10 ** (-60 / 20) * np.sqrt(2):.6f}",
-        )
+        level = f"{10 ** (-60 / 20) * np.sqrt(2):.6f}"
+        tone = synth(d / f"tone{f}.wav", "synth", f"{seconds}", "sine", f"{f}", "vol", level)
         run("sox", "-m", "-v", "1", str(clean), "-v", "1", str(tone), str(d / f"hum{f}.wav"))
     run("sox", str(clean), str(d / "dc.wav"), "dcshift", "0.02")
-    run("sox", "-n", "-r", str(RATE), "-c", "1", "-b", "16", str(d / "silence.wav"), "trim", "0", "5")
-    run(
-        "sox",
-        "-R",
-        "-n",
-        "-r",
-        str(RATE),
-        "-c",
-        "1",
-        "-b",
-        "16",
-        str(d / "roomtone.wav"),
-        "synth",
-        "3",
-        "whitenoise",
-        "vol",
-        "0.003",
-    )
+    synth(d / "silence.wav", "trim", "0", "5")
+    synth(d / "roomtone.wav", "synth", "3", "whitenoise", "vol", "0.003")
     return Voices(d)

@@ -53,27 +53,17 @@ def speak(folder: Path, name: str, text: str, voice: str = "en-us") -> Path:
     return out
 
 
-def add_noise(clean: Path, out: Path, snr_db: float) -> Path:
-    """White noise mixed in with sox at an exact SNR (signal RMS over noise RMS, whole clip)."""
-    noise = out.with_name(out.stem + "_noise.wav")
+def synth(out: Path, *generator: str, rate: int = RATE) -> Path:
+    """A sox-made mono 16-bit clip, e.g. ``synth(p, "synth", "3", "whitenoise", "vol", "0.003")``."""
+    run("sox", "-R", "-n", "-r", str(rate), "-c", "1", "-b", "16", str(out), *generator)
+    return out
+
+
+def add_noise(clean: Path, out: Path, snr_db: float, colour: str = "white") -> Path:
+    """White (pink, brown) noise mixed in with sox at an exact SNR (signal RMS over noise RMS, whole clip)."""
     seconds = sf.info(str(clean)).duration
-    run(
-        "sox",
-        "-R",
-        "-n",
-        "-r",
-        str(RATE),
-        "-c",
-        "1",
-        "-b",
-        "16",
-        str(noise),
-        "synth",
-        f"{seconds}",
-        "whitenoise",
-        "gain",
-        "-12",
-    )
+    noise = out.with_name(out.stem + "_noise.wav")
+    synth(noise, "synth", f"{seconds}", f"{colour}noise", "gain", "-12")
     k = rms(clean) / rms(noise) / 10 ** (snr_db / 20)
     run("sox", "-m", "-v", "1", str(clean), "-v", f"{k:.6f}", str(noise), str(out))
     return out

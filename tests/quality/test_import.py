@@ -12,6 +12,7 @@ from quality_audio import run
 
 from engine.audio.importer import NoSpeechFound, import_files
 from engine.audio.io import UnreadableAudio, read_audio
+from engine.audio.quality import analyse_file
 from engine.audio.slicer import speech_mask
 from engine.session import Session
 from engine.studio import Studio
@@ -89,6 +90,7 @@ def test_every_format_rate_and_layout_imports(speech, session, tmp_path, fmt, su
     result = import_files(session, [src])
     assert not result.errors, result.errors
     assert len(result.take_ids) == 1
+    assert not result.files[0].truncated  # an MP3's estimated length is not "ends early"
     take = session.takes[0]
     assert take.source == "imported" and take.status == "recorded" and take.text == ""
     audio = read_audio(session.take_path(0))
@@ -115,6 +117,9 @@ def test_long_file_is_cut_at_pauses_into_2_to_12_s_takes(long_speech, session):
         lead, trail = np.argmax(voiced) * 0.01, np.argmax(voiced[::-1]) * 0.01
         # never inside a word: each take starts and ends in silence, keeping 100-300 ms of it
         assert 0.09 <= lead <= 0.31 and 0.09 <= trail <= 0.31, (index, lead, trail)
+        # clean speech cut tightly (few pauses) must not read as noisy
+        report = analyse_file(session.take_path(index))
+        assert report.get("snr").verdict == "ok" and report.get("noise_floor").verdict == "ok", index
     assert kept > 0.85 * total
 
 
@@ -261,3 +266,11 @@ def test_a_failing_disk_mid_file_keeps_the_takes_written(long_speech, session, m
     reloaded = Session.load(Studio(session.dir.parent.parent), session.id)
     assert [t.id for t in reloaded.takes] == ["0001", "0002"]
     assert all(reloaded.take_path(i).is_file() for i in range(2))
+
+
+def test_an_mp3_whose_header_length_is_an_estimate_is_not_called_truncated(voices, session, tmp_path):
+    src = tmp_path / "sox.mp3"
+    run("sox", str(voices["clean"]), "-r", "44100", str(src))  # lame's header is ~40 ms long
+    result = import_files(session, [src])
+    assert result.files and not result.files[0].truncated
+    assert analyse_file(src).get("samples") is None

@@ -144,6 +144,8 @@ async def test_import_action_adds_takes(tmp_path, voices):
         assert len(stored.takes) == 5 and stored.takes[4].source == "imported"
         assert stored.takes[4].quality is not None
         assert "0005" in screen_text(app)
+        assert screen.index == 4  # the cursor moved to the first imported take, its report is shown
+        assert "Take 0005" in screen_text(app)
 
 
 async def test_rerecord_opens_the_record_screen(tmp_path, voices):
@@ -162,6 +164,41 @@ async def test_rerecord_opens_the_record_screen(tmp_path, voices):
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
         assert "○ to record" in screen_text(app)
+
+
+async def test_rerecord_opens_the_chosen_take_not_the_first_pending(tmp_path, voices):
+    session = review_session(tmp_path, voices)
+    session.set_status(0, "pending")  # an earlier prompt still waits to be recorded
+    audio = FakeAudio()
+    app = make_app(tmp_path, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(app, session, pilot)
+        await pilot.press("down", "down", "r")
+        await pilot.pause()
+        from tui.screens.record import RecordScreen
+
+        assert isinstance(app.screen, RecordScreen)
+        assert app.screen.index == 2 and "Prompt 3 of 4" in screen_text(app)
+
+
+async def test_rerecord_keeps_the_status_when_the_microphone_fails(tmp_path, voices):
+    from engine.errors import AudioError
+
+    session = review_session(tmp_path, voices)
+    audio = FakeAudio()
+
+    def broken(device, samplerate):
+        raise AudioError("The microphone is gone.", "Plug it in.")
+
+    audio.make_recorder = broken
+    app = make_app(tmp_path, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_review(app, session, pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.session.takes[0].status == "recorded"
+        assert any("microphone is gone" in n.message for n in app._notifications)
 
 
 async def test_home_opens_review_with_v(tmp_path, voices):
@@ -191,6 +228,36 @@ async def test_home_opens_review_with_v(tmp_path, voices):
             if "✗ fail" in screen_text(app):
                 break
         assert "✗ fail" in screen_text(app)
+
+
+async def test_footer_shows_prepare_and_import_at_80_columns(tmp_path, voices):
+    session = review_session(tmp_path, voices)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_review(app, session, pilot)
+        footer = screen_text(app).splitlines()[-1]
+        keys = ("? Help", "a Accept", "x Reject", "e Edit", "p Play", "c Play clean", "t Prepare", "i Import")
+        for item in (*keys, "h Back"):
+            assert item in footer
+
+
+def test_transcript_check_follows_the_text():
+    from tui.screens.review import update_transcript_check
+
+    quality = {
+        "verdict": "ok",
+        "checks": [
+            {"key": "peak", "verdict": "ok"},
+            {"key": "transcript", "verdict": "ok", "figure": "5 characters", "advice": "Has text."},
+        ],
+    }
+    update_transcript_check(quality, "   ")
+    assert quality["verdict"] == "warn" and quality["checks"][1]["figure"] == "missing"
+    update_transcript_check(quality, " Hello ")
+    assert quality["verdict"] == "ok" and quality["checks"][1]["figure"] == "5 characters"
+    quality["checks"][0]["verdict"] = "fail"
+    update_transcript_check(quality, "Hello")
+    assert quality["verdict"] == "fail"  # the worst check still decides
 
 
 def test_review_screen_module_stays_light():

@@ -244,6 +244,17 @@ def test_pathological_long_inputs_stay_linear(unit: str) -> None:
     assert sum(word2ph) == len(phones)
 
 
+@pytest.mark.timeout(60)
+def test_a_hundred_thousand_digits_go_through_in_bounded_pieces() -> None:
+    from engine.text.chinese import ZH_CHUNK_CHARS, zh_chunks
+
+    text = "1" * 100_000
+    assert max(len(c) for c in zh_chunks(text)) == ZH_CHUNK_CHARS
+    normalized, phones, word2ph = zh_phonemes(text)
+    assert normalized == "幺" * 100_000
+    assert phones[:2] == ["y", "ao1"] and len(phones) == 200_000 == sum(word2ph)
+
+
 def test_import_and_use_touch_no_network(tmp_path) -> None:
     script = (
         "import socket\n"
@@ -262,3 +273,36 @@ def test_import_and_use_touch_no_network(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert "'n', 'i2'" in result.stdout
     assert "Building prefix dict" not in result.stderr and "Loading model" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("比分是3:2。", "比分是三比二."),
+        ("比例为1:100", "比例为一比一百"),
+        ("十点10:30开始", "十点十点半开始"),
+    ],
+)
+def test_a_colon_that_is_not_a_time_is_a_score(text: str, expected: str) -> None:
+    assert normalize_zh(text) == expected
+
+
+def test_di_after_a_descriptive_word_is_the_particle() -> None:
+    phones = zh_phonemes("蜜蜂嗡嗡地飞，他悄悄地走了，土地。")[1]
+    pairs = [(a, b) for a, b in zip(phones, phones[1:], strict=False) if a == "d"]
+    assert pairs == [("d", "e5"), ("d", "e5"), ("d", "i5")]  # 嗡嗡地 悄悄地 → de; 土地 keeps di
+    assert zh_phonemes("本地人")[1][2:4] == ["d", "i4"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("书号978-7-111-54742-6", "书号九七八,七,幺幺幺,五四七四二,六"),
+        ("1-5页", "一到五页"),
+        ("气温25°C", "气温二十五度"),
+        ("气温77℉", "气温华氏七十七度"),
+        ("零下-5°F", "零下华氏零下五度"),
+    ],
+)
+def test_codes_and_temperature_scales(text: str, expected: str) -> None:
+    assert normalize_zh(text) == expected

@@ -182,6 +182,40 @@ def test_read_homograph_follows_the_word_before():
     assert g2p_en("I will read it")[4:7] == ["R", "IY1", "D"]
 
 
+@pytest.mark.parametrize(
+    ("sentence", "word", "expected"),
+    [
+        ("Please record the song", "record", "R IH0 K AO1 R D"),
+        ("I broke the record", "record", "R EH1 K ER0 D"),
+        ("They will lead the team", "lead", "L IY1 D"),
+        ("The lead pipe", "lead", "L EH1 D"),
+        ("The wind is strong", "wind", "W IH1 N D"),
+        ("Wind the clock", "wind", "W AY1 N D"),
+        ("A tear fell", "tear", "T IH1 R"),
+        ("Tear the paper", "tear", "T EH1 R"),
+        ("We close at nine", "close", "K L OW1 Z"),
+        ("Close the door", "close", "K L OW1 Z"),
+        ("They are close friends", "close", "K L OW1 S"),
+        ("I object to it", "object", "AH0 B JH EH1 K T"),
+        ("Pick an object", "object", "AA1 B JH EH0 K T"),
+        ("The use of force", "use", "Y UW1 S"),
+        ("You use it", "use", "Y UW1 Z"),
+        ("Present the award", "present", "P R IY0 Z EH1 N T"),
+        ("A birthday present", "present", "P R EH1 Z AH0 N T"),
+    ],
+)
+def test_homographs_follow_their_neighbours(sentence, word, expected):
+    from engine.text.english.g2p import word_phones
+
+    words = sentence.split()
+    index = [w.lower() for w in words].index(word)
+    phones = g2p_en(sentence)
+    previous = words[index - 1] if index else ""
+    following = words[index + 1] if index + 1 < len(words) else ""
+    assert list(word_phones(words[index], previous, following)) == expected.split()
+    assert " ".join(phones).find(expected) >= 0
+
+
 def test_short_results_get_a_leading_comma():
     assert en_phonemes("Hi") == ("Hi", [",", "HH", "AY1"])
     assert en_phonemes("") == ("", [])
@@ -201,3 +235,17 @@ def test_importing_english_does_not_import_nltk_or_g2p_en():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The 1990s were fun.", "The nineteen nineties were fun."),
+        ("Back in the 80s and the '70s.", "Back in the eighties and the seventies."),
+        ("Wait 60s.", "Wait sixty seconds."),
+        ("Call 555-123-4567.", "Call five five five, one two three, four five six seven."),
+        ("Call (555) 123-4567 now.", "Call five five five, one two three, four five six seven now."),
+    ],
+)
+def test_decades_and_phone_numbers(text, expected):
+    assert normalize_en(text) == expected

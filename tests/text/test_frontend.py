@@ -116,6 +116,23 @@ def test_phonemes_command_empty_text_is_a_clear_error(capsys):
     assert "empty" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("text", ["😀😀", "!!!???", "…"])
+def test_phonemes_command_symbols_alone_are_not_called_empty(capsys, text):
+    from tui.cli import main
+
+    assert main(["phonemes", text]) == 2
+    err = capsys.readouterr().err
+    assert "Nothing in the text can be pronounced" in err and "empty" not in err
+
+
+def test_phonemes_command_reports_pause_signs_and_prices(capsys):
+    from tui.cli import main
+
+    assert main(["phonemes", "原价￥299^现价￥199", "--language", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "原价二百九十九元,现价一百九十九元" in out and "SP3" in out and "SP2" not in out
+
+
 def test_coverage_inventories_match_the_table():
     table = set(symbols())
     assert len(zh_toned_finals()) == 195
@@ -157,8 +174,21 @@ def test_mandarin_pause_signs_become_pause_symbols():
     assert len(segment.word2ph) == len(segment.normalized_text)
 
 
+def test_a_yuan_sign_before_a_number_is_a_price_not_a_pause():
+    from engine.text.chinese import normalize_zh
+
+    (segment,) = frontend("原价￥299，现在￥199。", "zh")
+    assert segment.normalized_text == "原价二百九十九元,现在一百九十九元."
+    assert "SP2" not in segment.phones and "," in segment.phones
+    # normalize_zh alone agrees with the frontend: a pause sign reads as a comma, a price as money
+    assert normalize_zh("你好^世界￥再见") == "你好,世界,再见"
+    assert normalize_zh("原价￥299") == "原价二百九十九元"
+    (segment,) = frontend("你好^世界，原价￥9。", "zh")
+    assert segment.phones.count("SP3") == 2 and "SP2" not in segment.phones
+
+
 def test_long_mandarin_runs_are_processed_in_pieces_that_line_up():
-    from engine.text.frontend import zh_chunks
+    from engine.text.chinese import zh_chunks
 
     text = "我们今天去公园散步，" * 60
     chunks = zh_chunks(text)
@@ -167,3 +197,6 @@ def test_long_mandarin_runs_are_processed_in_pieces_that_line_up():
     (segment,) = frontend(text, "zh")
     assert len(segment.word2ph) == len(segment.normalized_text)
     assert sum(segment.word2ph) == len(segment.phones)
+    numbers = "价格是3.5元，" + "很好" * 97 + "共1,000元和2.25元。"
+    assert all(not c.endswith(("3.", "1,", "2.")) for c in zh_chunks(numbers, 100))
+    assert "".join(zh_chunks(numbers, 100)) == numbers

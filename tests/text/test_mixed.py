@@ -94,3 +94,13 @@ def test_auto_mode_mixed_sentence():
 def test_digits_inside_mandarin_are_read_in_mandarin():
     (segment,) = frontend("我有25本书", "zh")
     assert "二十五" in segment.normalized_text
+
+
+def test_a_degree_sign_keeps_its_letter_in_the_mandarin_run():
+    from engine.text.frontend import frontend
+
+    segments = frontend("温度是25°C，湿度60%。", "auto")
+    assert [s.language for s in segments] == ["zh"]
+    assert segments[0].normalized_text == "温度是二十五度,湿度百分之六十."
+    (english,) = frontend("It is 30℃ and 77 °F.", "auto")
+    assert english.normalized_text == "It is thirty degrees celsius and seventy-seven degrees fahrenheit."

@@ -97,3 +97,17 @@ def test_every_method_accepts_every_name():
 def test_unknown_method():
     with pytest.raises(TextError):
         split_text("hello", "cut9")
+
+
+@pytest.mark.parametrize("method", ["four", "fifty", "en_period", "punctuation"])
+def test_numbers_are_never_cut_at_their_marks(method):
+    text = "Hello there friend. It costs 3.5 dollars, or 1,000 yen, at 3:30 today. See you soon."
+    pieces = split_text(text, method, "en")
+    joined = " ".join(pieces)
+    for number in ("3.5", "1,000", "3:30"):
+        assert any(number in p for p in pieces), (number, pieces)
+    assert "See you soon." in joined
+
+
+def test_en_period_keeps_full_stops_when_merging_short_sentences():
+    assert split_text("It costs 3.5 dollars. OK.", "en_period", "en") == ["It costs 3.5 dollars. OK."]

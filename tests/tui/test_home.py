@@ -19,6 +19,15 @@ from tui.screens.registry import SCREENS, available, register_screen, screen_cla
 SIZE = (80, 24)
 
 
+async def new_session_dialog(app: TimbreApp, pilot) -> NewSessionDialog:
+    """Press n on Home and return the dialog it opens."""
+    await pilot.pause()
+    await pilot.press("n")
+    await pilot.pause()
+    assert isinstance(app.screen, NewSessionDialog)
+    return app.screen
+
+
 async def test_home_lists_sessions_and_voices(studio_home, audio):
     first = make_session(studio_home, session_id="first")
     done = make_session(studio_home, ["One short line."], session_id="done")
@@ -76,10 +85,7 @@ async def test_new_session_dialog_creates_session_and_records_room_tone(studio_h
     audio.room_tone_gate.clear()
     app = make_app(studio_home, audio)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("n")
-        await pilot.pause()
-        dialog = app.screen
+        dialog = await new_session_dialog(app, pilot)
         assert isinstance(dialog, NewSessionDialog)
         text = screen_text(app)
         assert "Fake USB mic" in text and "(default)" in text and "English" in text
@@ -104,15 +110,30 @@ async def test_new_session_dialog_creates_session_and_records_room_tone(studio_h
     assert audio.recorders[0].device.name == "Fake USB mic" and audio.recorders[0].closed
 
 
+async def test_new_session_choices_are_marked_without_colour(studio_home, audio):
+    """The highlighted language and microphone carry a ▶, so the choice reads in monochrome."""
+    app = make_app(studio_home, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await new_session_dialog(app, pilot)
+        dialog.query_one("#languages").highlighted = 1  # English
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        marked = [line for line in lines if "▶" in line]
+        assert len(marked) == 2  # one language, one microphone
+        assert "▶ English" in marked[0] and "Mandarin" not in marked[0]
+        assert "▶ [1] default" in marked[1]  # the default device is chosen first
+        await pilot.press("up")  # the language list has the focus; Mandarin is above English
+        await pilot.pause()
+        assert "▶ Mandarin" in screen_text(app) and "▶ English" not in screen_text(app)
+        assert dialog.selected_language() == "zh"
+
+
 async def test_new_session_with_prompt_file_and_bad_file(studio_home, audio, tmp_path):
     prompts = tmp_path / "mine.txt"
     prompts.write_text("# my lines\nFirst line of mine.\n\nSecond line of mine.\n", encoding="utf-8")
     app = make_app(studio_home, audio)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("n")
-        await pilot.pause()
-        dialog = app.screen
+        dialog = await new_session_dialog(app, pilot)
         dialog.query_one("#prompt-file", Input).value = str(tmp_path / "missing.txt")
         await pilot.press("enter")
         await pilot.pause()

@@ -62,6 +62,8 @@ async def test_layout_fits_80x24(studio_home, audio):
         assert "Accepted   0.0 s of 60 s" in text
         assert "0001 ○ pending" in text and "0003 ○ pending" in text
         assert "Record/Stop" in lines[-1]  # the footer
+        for item in ("? Help", "⏎ Accept & next", "r Re-record", "p Play", "s Skip", "b Back", "q Quit"):
+            assert item in lines[-1]  # every main key fits 80 columns
 
 
 async def test_three_takes_by_keys(studio_home, audio):
@@ -81,7 +83,7 @@ async def test_three_takes_by_keys(studio_home, audio):
             await pilot.press("enter")
             await pilot.pause()
         assert screen.phase == "complete"
-        assert "SESSION COMPLETE" in screen_text(app)
+        assert "SESSION COMPLETE: 7.5 s of 60 s accepted" in screen_text(app)
         assert "Accepted   7.5 s of 60 s" in screen_text(app)
     saved = on_disk(session)
     assert [t["status"] for t in saved["takes"]] == ["accepted"] * 3
@@ -91,6 +93,19 @@ async def test_three_takes_by_keys(studio_home, audio):
     metadata = (session.dir / "metadata.csv").read_text(encoding="utf-8").splitlines()
     assert len(metadata) == 3 and metadata[0].startswith("0001|The quick")
     assert recorder.closed  # released when the app ended
+
+
+async def test_skipping_every_prompt_is_not_called_complete(studio_home, audio):
+    session = make_session(studio_home)
+    app = make_app(studio_home, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _ = await open_record(app, audio, session, pilot)
+        await pilot.press("s", "s", "s")
+        await pilot.pause()
+        assert screen.phase == "complete"
+        text = screen_text(app)
+        assert "NOTHING ACCEPTED: every prompt was skipped" in text and "SESSION COMPLETE" not in text
+        assert not any("Session complete" in n.message for n in app._notifications)
 
 
 async def test_room_tone_first_with_countdown(studio_home, audio):
@@ -135,6 +150,29 @@ async def test_clipping_and_overflow_shown_as_text(studio_home, audio, monkeypat
         assert "◆ RECORDED" in text and "CLIP ×3" in text and "OVERFLOW ×2" in text
     take = on_disk(session)["takes"][0]
     assert (take["status"], take["clip_count"], take["overflow_count"]) == ("recorded", 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [(-50.0, "QUIET (peak -50.0 dBFS): move closer"), (-0.5, "LOUD (peak -0.5 dBFS)"), (-12.0, None)],
+)
+async def test_take_level_advice_after_recording(studio_home, audio, level, expected):
+    """A finished take that is too quiet or nearly clipping says so in words; a good level says nothing."""
+    session = make_session(studio_home)
+    app = make_app(studio_home, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, recorder = await open_record(app, audio, session, pilot)
+        recorder.level_dbfs = level
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        assert screen.phase == "recorded"
+        warning = screen.warning_text()
+        if expected is None:
+            assert warning == ""
+        else:
+            assert expected in warning and expected in screen_text(app)
 
 
 async def test_meter_is_polled_continuously(studio_home, audio):

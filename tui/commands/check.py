@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         if path.is_file():
             try:
                 report = analyse_file(path)
-            except TimbreError as exc:
-                print(f"{target}: {exc.message}")
+            except TimbreError as exc:  # the message names the file; go on with the other targets
+                print(exc.message + (f"\n  hint: {exc.hint}" if exc.hint else ""))
                 failed = True
                 continue
             failed |= report.verdict == "fail"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,17 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     found = list_input_devices()
     if args.json:
-        rows = [
-            {
-                "index": d.index,
-                "name": d.name,
-                "hostapi": d.hostapi,
-                "max_input_channels": d.max_input_channels,
-                "default_samplerate": d.default_samplerate,
-                "is_default": d.is_default,
-            }
-            for d in found
-        ]
+        rows = [asdict(d) for d in found]  # index, name, hostapi, max_input_channels, default_samplerate, ...
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return 0
     if not found:

@@ -73,16 +73,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"  hint: {exc.hint}")
     for note in result.notes:
         print(note)
-    print(
-        f"Session {session.id}: {len(session.takes) - before} take(s) added, {result.seconds:.1f} s "
-        f"({len(session.takes)} takes in all)."
-    )
     if not result.files:
         if created and not session.takes:  # do not leave an empty session behind
             import shutil
 
             shutil.rmtree(session.dir, ignore_errors=True)
         raise AudioError("Nothing was imported.", "See the messages above for each file.")
+    print(
+        f"Session {session.id}: {len(session.takes) - before} take(s) added, {result.seconds:.1f} s "
+        f"({len(session.takes)} takes in all)."
+    )
     if not args.no_check:
         from engine.audio.quality import check_session
         from tui.commands.check import format_session

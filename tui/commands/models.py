@@ -88,8 +88,14 @@ def run_download(args: argparse.Namespace) -> int:
         from engine.errors import ModelError
 
         raise ModelError(f"Unknown part(s): {', '.join(unknown)}.", f"Choose from: {', '.join(known)}.")
-    paths = download(parts, local_dir=args.to)
-    for path in paths:
+    if args.to is None:  # parts already in $TIMBRE_PRETRAINED need no download
+        from engine.weights.locate import PRETRAINED_ENV, find
+
+        present = [f for f in map(find, parts) if f.path and f.source == PRETRAINED_ENV]
+        for found in present:
+            print(f"ok  {found.path} (already in {PRETRAINED_ENV})")
+        parts = [p for p in parts if p not in {f.key for f in present}]
+    for path in download(parts, local_dir=args.to) if parts else []:
         print(f"ok  {path}")
     if args.to:
         print(f"\nSet TIMBRE_PRETRAINED={args.to.resolve()} to use this folder.")

@@ -25,6 +25,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _nothing_to_pronounce() -> Exception:
+    from engine.errors import TextError
+
+    return TextError(
+        "Nothing in the text can be pronounced.",
+        "Use Chinese characters or English words (symbols, emoji and punctuation alone are not read).",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Print each piece's segments with normalised text, phones and ids."""
     from engine.errors import TextError
@@ -35,10 +44,12 @@ def run(args: argparse.Namespace) -> int:
     text = args.text
     if text is None or text == "-":
         text = sys.stdin.read()
-    split_language = "en" if args.language == "en" else "zh"
+    if not text.strip():
+        raise TextError("The text is empty.", 'Give some text to read, e.g. timbre phonemes "Hello"')
+    split_language = "en" if args.language == "en" else "zh"  # as synthesis splits (engine.synth)
     pieces = split_text(text, args.split, split_language)
     if not pieces:
-        raise TextError("The text is empty.", 'Give some text to read, e.g. timbre phonemes "Hello"')
+        raise _nothing_to_pronounce()
     by_language: dict[str, list[list[str]]] = {"zh": [], "en": []}
     spoken = 0
     for number, piece in enumerate(pieces, 1):
@@ -55,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             if segment.word2ph is not None:
                 print(f"    word2ph: {' '.join(map(str, segment.word2ph))}")
     if not spoken:
-        raise TextError("Nothing in the text can be pronounced.", "Use Chinese characters or English words.")
+        raise _nothing_to_pronounce()
     if args.coverage:
         for language, phone_lists in by_language.items():
             if phone_lists:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 import sys
 import threading
 import time
@@ -94,6 +95,10 @@ def _open_session(args: argparse.Namespace, studio, device_name: str, default_ra
 
 
 def _report(result, index: int, session) -> None:
+    """The take's numbers, then the quality check's problems with their advice (stored on the take)."""
+    from engine.audio.quality import analyse_file
+    from engine.errors import AudioError
+
     take = session.takes[index]
     _say(
         f"  take {take.id}: {result.seconds:.1f} s, peak {_db(result.peak_dbfs)} dBFS, "
@@ -103,6 +108,19 @@ def _report(result, index: int, session) -> None:
         _say("  ! It clipped: move back from the microphone or lower the input gain, then re-record (r).")
     if result.overflow_count:
         _say("  ! Audio was dropped while recording; re-record this take (r).")
+    try:
+        report = analyse_file(
+            result.path, overflow_count=result.overflow_count, transcript=take.text, take_id=take.id
+        )
+    except AudioError as exc:
+        _say(f"  ! Could not check the take: {exc.message}")
+        return
+    take.quality = report.to_dict()
+    session.save()
+    said = {"overflows"} | ({"clipping"} if result.clip_count else set())  # already said above
+    shown = [c for c in report.problems if c.key not in said]
+    for check in shown[:3]:
+        _say(f"  {check.glyph} {check.label}: {check.figure}. {check.advice}")
 
 
 def _wait_seconds(recorder, seconds: float) -> None:
@@ -118,7 +136,7 @@ def _room_tone(session, recorder, seconds: float) -> None:
 
     if seconds <= 0 or session.room_tone_path().exists():
         return
-    _say(f"Room tone: stay quiet for {seconds:g} seconds...")
+    _say(f"Room tone: stay quiet for {seconds:g} second{'' if seconds == 1 else 's'}...")
     result = record_room_tone(recorder, session.room_tone_path(), seconds)
     session.set_room_tone(result)
     _say(f"  room tone saved ({result.seconds:.1f} s, peak {_db(result.peak_dbfs)} dBFS)")
@@ -193,6 +211,7 @@ def _interactive(session, recorder, stdin: TextIO) -> None:
             _report(result, index, session)
             choice = _ask(stdin)
             while choice == "p":
+                _say("  Playing...")
                 try:
                     play_file(session.take_path(index), blocking=True)
                 except AudioError as exc:
@@ -245,8 +264,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         recorder.close()
     done = "complete" if session.is_complete else "not complete yet"
+    home = f"--home {shlex.quote(args.home)} " if args.home else ""
     _say(
         f"\nSession {session.id}: {session.accepted_seconds:.1f} s accepted ({done}). Files: {session.dir}\n"
-        f"Resume with: timbre record --session {session.id}"
+        f"Resume with: timbre {home}record --session {session.id}"
     )
     return 0

@@ -41,7 +41,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--split", default="punctuation", help="sentence split method (see `timbre phonemes`)"
     )
     parser.add_argument("--max-steps", type=int, help="cap on semantic tokens per sentence (default 1500)")
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: cuda when a GPU is usable)")
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "fp16", "bf16"),
+        help="float type of the GPT and SoVITS (default fp32; fp16/bf16 are for GPUs)",
+    )
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="CPU only: faster GPT decoding with int8 weights (output differs slightly from fp32)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for torch (default: $TIMBRE_THREADS, else torch's choice; 1 is often "
+        "fastest on a busy machine)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,27 +99,50 @@ def _speak(args: argparse.Namespace, text: str, params) -> int:
     import numpy as np
 
     from engine.audio.io import write_wav
-    from engine.synth import SAMPLE_RATE, Synthesizer
+    from engine.synth import SAMPLE_RATE, Synthesizer, check_text, check_transcript
     from engine.voice import Voice
 
     if args.voice:
         voice = Voice.load(args.voice, args.home)
     else:
         voice = Voice.zero_shot(args.ref, args.ref_text, args.ref_lang)
+    check_transcript(voice)  # the quick checks come before the slow model loading
+    check_text(text, params.language or voice.language, params.split_method)
+    _check_writable(args.out)
     started = time.perf_counter()
-    synth = Synthesizer(voice, device=args.device)
+    synth = Synthesizer(
+        voice, device=args.device, precision=args.precision, int8=args.int8, threads=args.threads
+    )
     loaded = time.perf_counter()
-    print(f"models loaded in {loaded - started:.1f} s", file=sys.stderr)
+    where = str(synth.models.device)
+    if synth.models.device.type == "cpu":
+        import torch
+
+        n = torch.get_num_threads()
+        where += f", {n} thread{'s' if n != 1 else ''}" + (", int8 decode" if args.int8 else "")
+    print(f"models loaded in {loaded - started:.1f} s ({where})", file=sys.stderr)
+    if synth.models.device.type == "cpu" and args.threads is None:
+        from engine.models.runtime import busy_cpu_tip
+
+        tip = busy_cpu_tip()
+        if tip:
+            print(tip, file=sys.stderr)
     chunks = []
     first = None
     for chunk in synth.stream(text, params):
         first = first if first is not None else time.perf_counter() - loaded
         chunks.append(chunk.audio)
         print(
-            f"  [{chunk.index + 1}] {chunk.text}  ({len(chunk.audio) / SAMPLE_RATE:.1f} s)", file=sys.stderr
+            f"  [{chunk.index + 1}] {chunk.text.lstrip('。.')}  ({len(chunk.audio) / SAMPLE_RATE:.1f} s)",
+            file=sys.stderr,
         )
     audio = np.concatenate(chunks)
-    write_wav(args.out, audio, SAMPLE_RATE)
+    try:
+        write_wav(args.out, audio, SAMPLE_RATE)
+    except OSError as exc:
+        from engine.errors import TimbreError
+
+        raise TimbreError(f"Cannot write {args.out}: {exc.strerror or exc}.", "Choose another -o.") from exc
     spent = time.perf_counter() - loaded
     seconds = len(audio) / SAMPLE_RATE
     print(
@@ -112,3 +151,18 @@ def _speak(args: argparse.Namespace, text: str, params) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _check_writable(out: Path) -> None:
+    """Fail now, not after synthesis, when ``out`` cannot be written."""
+    import os
+
+    from engine.errors import TimbreError
+
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TimbreError(f"Cannot create {folder}: {exc.strerror}.", "Choose another -o.") from exc
+    if out.is_dir() or not os.access(folder, os.W_OK):
+        raise TimbreError(f"Cannot write {out}.", "Choose a writable file path with -o.")

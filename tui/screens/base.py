@@ -9,6 +9,7 @@ from typing import ClassVar
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Footer
 
 
 def key_label(binding: Binding) -> str:
@@ -19,6 +20,14 @@ def key_label(binding: Binding) -> str:
     return ", ".join(names.get(key, key) for key in binding.key.split(","))
 
 
+def compact_footer() -> Footer:
+    """The key bar: compact, without the palette hint, so a screen's main keys fit 80 columns.
+
+    ctrl+p still opens the palette; the help dialog (? or F1) lists it with every other key.
+    """
+    return Footer(compact=True, show_command_palette=False)
+
+
 class TimbreScreen(Screen):
     """A screen with a help text, ``?``/F1 help, and every described binding in the command palette."""
 
@@ -26,7 +35,14 @@ class TimbreScreen(Screen):
     """Plain text shown at the top of the help dialog."""
 
     BINDINGS: ClassVar[list[Binding]] = [
-        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            key_display="?",
+            tooltip="What this screen is for and every key it answers to",
+            id="help",
+        ),
         Binding("f1", "help", "Help", show=False, id="help-f1"),
     ]
 

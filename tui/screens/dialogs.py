@@ -1,15 +1,16 @@
-"""Small modal dialogs: a yes/no question."""
+"""Small modal dialogs: a yes/no question and one line of text."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -42,3 +43,38 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class TextDialog(ModalScreen[str | None]):
+    """One line of text: enter keeps it, esc cancels."""
+
+    DEFAULT_CSS = """
+    TextDialog { align: center middle; }
+    TextDialog > Vertical { width: 76; max-width: 100%; height: auto; border: thick $accent;
+                            padding: 0 1; background: $surface; }
+    TextDialog .keys { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="text.cancel")]
+
+    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question))
+            yield Input(self.value, placeholder=self.placeholder, id="text-input")
+            yield Static("enter: keep   esc: cancel", classes="keys")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

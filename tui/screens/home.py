@@ -9,9 +9,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
-from tui.screens.base import TimbreScreen
+from tui.screens.base import TimbreScreen, compact_footer
 from tui.screens.registry import present
 
 
@@ -53,7 +53,7 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         yield Static("No sessions yet: press n to record your first one.", id="no-sessions")
         yield Label("Voices", classes="section")
         yield Static("", id="voices")
-        yield Footer()
+        yield compact_footer()
 
     def on_mount(self) -> None:
         self.refresh_studio()
@@ -79,7 +79,10 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         table = self.query_one("#sessions", DataTable)
         table.clear()
         for summary in self.sessions():
-            state = "✓ complete" if summary.complete else "… unfinished"
+            if not summary.complete:
+                state = "… unfinished"
+            else:  # every prompt was answered; with nothing accepted there is nothing to train on
+                state = "✓ complete" if summary.accepted else "↷ all skipped"
             table.add_row(
                 summary.id,
                 summary.language,
@@ -88,7 +91,13 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
                 state,
                 key=summary.id,
             )
-        self.query_one("#no-sessions", Static).display = table.row_count == 0
+        empty = self.query_one("#no-sessions", Static)
+        empty.display = table.row_count == 0
+        empty.update(
+            "No sessions yet: once recording works, press n to record your first one."
+            if problem
+            else "No sessions yet: press n to record your first one."
+        )
         if self.app.last_session_id and self.app.last_session_id in {str(k.value) for k in table.rows}:
             table.move_cursor(row=table.get_row_index(self.app.last_session_id))
         voices = studio.voice_names()
@@ -117,17 +126,12 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         return str(row_key.value)
 
     # --------------------------------------------------------------- actions
-    def recording_problem(self) -> str | None:
-        """Why recording is impossible right now, or None."""
-        return self.app.services.portaudio_error
-
     async def action_new_session(self) -> None:
         """Ask for the script and microphone, then open the Record screen."""
         from engine.errors import TimbreError
         from tui.screens.new_session import NewSessionDialog
 
-        if problem := self.recording_problem():
-            self.notify(problem, title="Recording is disabled", severity="error", timeout=10)
+        if self.app.refuse_recording():
             return
         try:
             devices = await asyncio.to_thread(self.app.services.list_devices)
@@ -151,7 +155,7 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         from engine.errors import TimbreError
         from engine.session import Session
 
-        recorder = await self.open_recorder(choice.device, None)
+        recorder = await self.app.open_recorder(choice.device, None)
         if recorder is None:
             return
         try:
@@ -172,51 +176,14 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
 
     async def action_resume(self) -> None:
         """Open the selected session on the Record screen."""
-        from engine.errors import TimbreError
-        from engine.session import Session
-
-        session_id = self.selected_session_id()
-        if session_id is None:
-            self.notify("There is no session yet: press n to start one.")
+        session = await self.load_selected()
+        if session is None:
             return
-        try:
-            session = await asyncio.to_thread(Session.load, self.app.studio, session_id)
-        except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
+        if self.app.refuse_recording():
             return
-        self.app.last_session_id = session.id
-        if problem := self.recording_problem():
-            self.notify(problem, title="Recording is disabled", severity="error", timeout=10)
-            return
-        recorder = await self.open_recorder(session.device, session.samplerate, fallback=True)
+        recorder = await self.app.open_recorder(session.device, session.samplerate, fallback=True)
         if recorder is not None:
             self.app.open_screen("record", session=session, recorder=recorder)
-
-    async def open_recorder(self, device: Any, samplerate: int | None, fallback: bool = False) -> Any:
-        """Create and open a recorder in a thread; on failure tell the person and return None."""
-        from engine.errors import TimbreError
-
-        make = self.app.services.make_recorder
-
-        def build(spec: Any) -> Any:
-            recorder = make(spec, samplerate)
-            recorder.open()
-            return recorder
-
-        try:
-            recorder = await asyncio.to_thread(build, device)
-        except TimbreError as exc:
-            if not (fallback and device is not None):
-                self.notify(f"{exc.message} {exc.hint}", title="Microphone", severity="error", timeout=10)
-                return None
-            self.notify(f"{exc.message} Using the default microphone instead.", severity="warning")
-            try:
-                recorder = await asyncio.to_thread(build, None)
-            except TimbreError as exc2:
-                self.notify(f"{exc2.message} {exc2.hint}", title="Microphone", severity="error", timeout=10)
-                return None
-        self.app.track_recorder(recorder)
-        return recorder
 
     @on(DataTable.RowSelected, "#sessions")
     async def _row_chosen(self, event: DataTable.RowSelected) -> None:
@@ -230,20 +197,26 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
 
     async def action_review(self) -> None:
         """Open the selected session on the Review screen."""
+        session = await self.load_selected()
+        if session is not None:
+            self.app.open_screen("review", session=session)
+
+    async def load_selected(self) -> Any:
+        """Load the selected session in a thread; None (after saying why) if there is none or it is broken."""
         from engine.errors import TimbreError
         from engine.session import Session
 
         session_id = self.selected_session_id()
         if session_id is None:
             self.notify("There is no session yet: press n to start one.")
-            return
+            return None
         try:
             session = await asyncio.to_thread(Session.load, self.app.studio, session_id)
         except TimbreError as exc:
             self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
-            return
+            return None
         self.app.last_session_id = session.id
-        self.app.open_screen("review", session=session)
+        return session
 
     def action_quit(self) -> None:
         self.app.exit(0)

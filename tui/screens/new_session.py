@@ -44,6 +44,11 @@ def load_prompts(language: str, prompt_file: str) -> tuple[list[str], str]:
     return builtin_script(language), f"builtin-{language}"
 
 
+def marked(label: str, chosen: bool = False) -> Text:
+    """An option's text with a ▶ before the chosen one (the highlight colour alone is not enough)."""
+    return Text(f"▶ {label}" if chosen else f"  {label}")
+
+
 class NewSessionDialog(ModalScreen[NewSessionChoice | None]):
     """Pick the language (or a prompt file) and the microphone; enter starts, esc cancels."""
 
@@ -69,6 +74,7 @@ class NewSessionDialog(ModalScreen[NewSessionChoice | None]):
         super().__init__()
         self.devices = devices
         self.initial_language = language or default_language()
+        self._labels: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         languages = list(LANGUAGE_NAMES)
@@ -78,18 +84,19 @@ class NewSessionDialog(ModalScreen[NewSessionChoice | None]):
             languages = list(SCRIPTS) or languages
         except ImportError:
             pass
+        choices = {
+            "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in languages],
+            "devices": [(str(device.index), device.label()) for device in self.devices],
+        }
+        self._labels = {name: [label for _, label in pairs] for name, pairs in choices.items()}
         with Vertical():
             yield Static(Text("New recording session", style="bold"))
             yield Label("Language of the built-in script")
-            yield OptionList(
-                *[Option(LANGUAGE_NAMES.get(code, code), id=code) for code in languages], id="languages"
-            )
+            yield OptionList(*[Option(marked(t), id=i) for i, t in choices["languages"]], id="languages")
             yield Label("Or your own prompt file (one sentence a line; blank = built-in script)")
             yield Input(placeholder="path/to/prompts.txt", id="prompt-file")
             yield Label("Microphone")
-            yield OptionList(
-                *[Option(device.label(), id=str(device.index)) for device in self.devices], id="devices"
-            )
+            yield OptionList(*[Option(marked(t), id=i) for i, t in choices["devices"]], id="devices")
             yield Static("", id="error")
             yield Static("tab: next field · ↑↓: choose · enter: start · esc: cancel", id="keys")
 
@@ -107,6 +114,14 @@ class NewSessionDialog(ModalScreen[NewSessionChoice | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Mark the chosen entry with ▶ so that the choice reads without colour."""
+        event.stop()
+        options = event.option_list
+        labels = self._labels.get(options.id or "", [])
+        for index, label in enumerate(labels):
+            options.replace_option_prompt_at_index(index, marked(label, index == event.option_index))
 
     def selected_language(self) -> str:
         languages = self.query_one("#languages", OptionList)

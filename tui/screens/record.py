@@ -17,10 +17,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from tui.messages import SessionSaved
-from tui.screens.base import TimbreScreen
+from tui.screens.base import TimbreScreen, compact_footer
 from tui.widgets.meter import LevelMeter, db_text
 from tui.widgets.prompt import PromptView
 from tui.widgets.takes import TakeList
@@ -67,11 +67,20 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         Binding("q", "quit", "Quit", tooltip="Leave Timbre (asks first while recording)", id="record.quit"),
     ]
 
-    def __init__(self, session: Any, recorder: Any, *, room_tone_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        session: Any,
+        recorder: Any,
+        *,
+        room_tone_seconds: float | None = None,
+        start_at: int | None = None,
+    ) -> None:
+        """``start_at`` opens that take (e.g. one to re-record); by default the first pending one."""
         super().__init__()
         self.session = session
         self.recorder = recorder
         self.room_tone_seconds = room_tone_seconds
+        self.start_at = start_at
         self.index: int = 0
         self.phase = "ready"
         self.notice: str | None = None  # a persistent problem line (device lost, room tone failed)
@@ -91,14 +100,14 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             yield Static("", id="progress-label")
             yield ProgressBar(total=TARGET_SECONDS, show_eta=False, id="progress")
         yield TakeList(id="takes")
-        yield Footer()
+        yield compact_footer()
 
     def on_mount(self) -> None:
         self.meter_widget = self.query_one(LevelMeter)
         self.state_widget = self.query_one("#state", Static)
         self.warning_widget = self.query_one("#warning", Static)
         if self.room_tone_seconds is None:
-            self.room_tone_seconds = float(getattr(self.app, "room_tone_seconds", 3.0))
+            self.room_tone_seconds = float(self.app.room_tone_seconds)
         session = self.session
         title = (
             f"Session {session.id} · {session.language} · {session.samplerate} Hz · mic: "
@@ -106,6 +115,8 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         )
         self.query_one("#record-title", Static).update(Text(title, overflow="ellipsis", no_wrap=True))
         next_index = session.next_pending()
+        if self.start_at is not None and 0 <= self.start_at < len(session.takes):
+            next_index = self.start_at
         self.index = next_index if next_index is not None else max(0, len(session.takes) - 1)
         self.phase = self.phase_for_take() if next_index is not None else "complete"
         self.set_interval(1 / POLL_HZ, self.poll_meter, name="meter-poll")
@@ -164,7 +175,10 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         if self.phase == "lost":
             return "✗ DEVICE LOST: reconnect the microphone, then press space"
         if self.phase == "complete":
-            return f"★ SESSION COMPLETE: {self.session.accepted_seconds:.1f} s accepted · h home · q quit"
+            accepted = self.session.accepted_seconds
+            if accepted <= 0:
+                return "■ NOTHING ACCEPTED: every prompt was skipped · b back to one · h home"
+            return f"★ SESSION COMPLETE: {accepted:.1f} s of {TARGET_SECONDS:g} s accepted · b back · h home"
         return "■ READY: press space to record"
 
     def warning_text(self) -> str:
@@ -185,8 +199,12 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             if take.overflow_count:
                 parts.append(f"OVERFLOW ×{take.overflow_count}: {OVERFLOW_FIX}")
             peak = take.peak_dbfs
-            if not take.clip_count and peak is not None and math.isfinite(peak) and peak < QUIET_DBFS:
-                parts.append(f"QUIET (peak {db_text(peak).strip()} dBFS): move closer or raise the gain")
+            if not take.clip_count and peak is not None and math.isfinite(peak):
+                level = f"peak {db_text(peak).strip()} dBFS"
+                if peak < QUIET_DBFS:
+                    parts.append(f"QUIET ({level}): move closer or raise the gain")
+                elif peak > LOUD_DBFS:
+                    parts.append(f"LOUD ({level}): near clipping, move back a little")
         elif meter is not None and meter.clipping and self.phase != "room_tone":
             parts.append(f"CLIP: {CLIP_FIX}")
         return " · ".join(parts)
@@ -251,7 +269,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             self.notice = f"Room tone not recorded ({exc.message}); it is tried again next time."
             self.notify(exc.message, title="Room tone", severity="warning")
         else:
-            if result is not None and hasattr(self.session, "set_room_tone"):
+            if result is not None:
                 self.session.set_room_tone(result)
         self.set_phase(self.phase_for_take() if self.session.next_pending() is not None else "complete")
         if self.phase != "complete":
@@ -287,7 +305,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             result = await asyncio.to_thread(self.recorder.stop_take)
         except DeviceLost as exc:
             self._lost_handled = True
-            await self.keep_lost_take(exc.message, getattr(exc, "result", None))
+            await self.keep_lost_take(exc.message, exc.result)
             return False
         except TimbreError as exc:
             self.notify(f"{exc.message} {exc.hint}".strip(), title="Take not saved", severity="error")
@@ -316,7 +334,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             try:
                 result = await asyncio.to_thread(self.recorder.stop_take)
             except DeviceLost as exc:
-                result = getattr(exc, "result", None)
+                result = exc.result
             except Exception:  # the partial file stays on disk; Session.load repairs it
                 result = None
         await self.keep_lost_take(error, result)
@@ -337,22 +355,11 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
 
     async def reopen(self) -> bool:
         """Open the microphone again after it was lost."""
-        from engine.errors import TimbreError
-
         self.app.release_recorder(self.recorder)
-        make = self.app.services.make_recorder
-
-        def build() -> Any:
-            recorder = make(self.session.device, self.session.samplerate)
-            recorder.open()
-            return recorder
-
-        try:
-            self.recorder = await asyncio.to_thread(build)
-        except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}".strip(), title="Microphone", severity="error")
+        recorder = await self.app.open_recorder(self.session.device, self.session.samplerate)
+        if recorder is None:
             return False
-        self.app.track_recorder(self.recorder)
+        self.recorder = recorder
         self._lost_handled = False
         self.notice = None
         self.set_phase(self.phase_for_take())
@@ -362,7 +369,8 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         next_index = self.session.next_pending()
         if next_index is None:
             self.set_phase("complete")
-            self.notify(f"Session complete: {self.session.accepted_seconds:.1f} s accepted.", timeout=8)
+            if self.session.accepted_seconds > 0:
+                self.notify(f"Session complete: {self.session.accepted_seconds:.1f} s accepted.", timeout=8)
             return
         self.index = next_index
         self.set_phase(self.phase_for_take())

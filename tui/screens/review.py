@@ -15,12 +15,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui.screens.base import TimbreScreen
+from tui.screens.base import TimbreScreen, compact_footer
+from tui.screens.dialogs import TextDialog
 
 VERDICT_TEXT: dict[str, str] = {"ok": "✓ ok", "warn": "! warn", "fail": "✗ fail", None: "… new"}
 STATUS_TEXT: dict[str, str] = {
@@ -33,39 +33,20 @@ STATUS_TEXT: dict[str, str] = {
 ANALYSED = ("recorded", "accepted")
 
 
-class TextDialog(ModalScreen[str | None]):
-    """One line of text: enter keeps it, esc cancels."""
+def update_transcript_check(quality: dict[str, Any], text: str) -> None:
+    """Bring a stored take report's transcript check and overall verdict in step with ``text``."""
+    from engine.audio.quality import worst
 
-    DEFAULT_CSS = """
-    TextDialog { align: center middle; }
-    TextDialog > Vertical { width: 76; max-width: 100%; height: auto; border: thick $accent;
-                            padding: 0 1; background: $surface; }
-    TextDialog .keys { color: $text-muted; }
-    """
-    BINDINGS: ClassVar[list[Binding]] = [Binding("escape", "cancel", "Cancel", id="text.cancel")]
-
-    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
-        super().__init__()
-        self.question = question
-        self.value = value
-        self.placeholder = placeholder
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.question))
-            yield Input(self.value, placeholder=self.placeholder, id="text-input")
-            yield Static("enter: keep   esc: cancel", classes="keys")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.dismiss(event.value)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    has = bool(text.strip())
+    missing = "No transcript: type what is said, or it is left out of training."
+    for check in quality.get("checks", []):
+        if check.get("key") == "transcript":
+            check.update(
+                verdict="ok" if has else "warn",
+                figure=f"{len(text.strip())} characters" if has else "missing",
+                advice="Has text." if has else missing,
+            )
+    quality["verdict"] = worst([c.get("verdict", "ok") for c in quality.get("checks", [])])
 
 
 def report_text(take: Any) -> Text:
@@ -108,9 +89,11 @@ it cleans every accepted or recorded take that has a transcript and does not fai
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("a", "accept", "Accept", tooltip="Keep this take for training", id="review.accept"),
         Binding("x", "reject", "Reject", tooltip="Leave this take out", id="review.reject"),
-        Binding("r", "rerecord", "Re-record", tooltip="Record this prompt again", id="review.rerecord"),
-        Binding("e", "edit_text", "Edit text", tooltip="Type or correct the transcript", id="review.edit"),
-        Binding("p", "play_raw", "Play raw", tooltip="Listen to the take as recorded", id="review.play"),
+        Binding(
+            "r", "rerecord", "Re-record", show=False, tooltip="Record this prompt again", id="review.rerecord"
+        ),
+        Binding("e", "edit_text", "Edit", tooltip="Type or correct the transcript", id="review.edit"),
+        Binding("p", "play_raw", "Play", tooltip="Listen to the take as recorded (raw)", id="review.play"),
         Binding("c", "play_clean", "Play clean", tooltip="Listen to the cleaned take", id="review.clean"),
         Binding(
             "t",
@@ -156,7 +139,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         with Horizontal(id="review-progress-row"):
             yield Static("", id="review-progress-label")
             yield ProgressBar(total=1, show_eta=False, id="review-progress")
-        yield Footer()
+        yield compact_footer()
 
     def on_mount(self) -> None:
         self.query_one("#review-progress-row").display = False
@@ -228,7 +211,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
 
     def refresh_summary(self) -> None:
         summary = self.session_summary()
-        ready = "✓ ready for training" if getattr(self.session, "ready", False) else "not prepared yet (t)"
+        ready = "✓ ready for training" if self.session.ready else "not prepared yet (t)"
         title = f"Review · {self.session.id} · {summary.usable_seconds:.0f} s usable of 60 s · {ready}"
         self.query_one("#review-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
         rank = {"fail": 0, "warn": 1}
@@ -255,6 +238,14 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         self.refresh_all()
         if any(t.status in ANALYSED and not t.quality for t in self.session.takes):
             self.analyse_missing()
+
+    def select_take(self, take_id: str) -> None:
+        """Move the cursor to the take ``take_id`` (e.g. the first one just imported)."""
+        if self._closed:
+            return
+        table = self.query_one("#review-takes", DataTable)
+        if take_id in {str(key.value) for key in table.rows}:
+            table.move_cursor(row=table.get_row_index(take_id))
 
     @on(DataTable.RowHighlighted, "#review-takes")
     def _row_moved(self, event: DataTable.RowHighlighted) -> None:
@@ -366,6 +357,8 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         parts += result.notes
         severity = "warning" if result.errors else "information"
         self.app.call_from_thread(self._finish, " ".join(parts), severity)
+        if result.take_ids:
+            self.app.call_from_thread(self.select_take, result.take_ids[0])
         self.app.call_from_thread(self.analyse_missing)
 
     @work(thread=True, exclusive=True, group="review-clean-one", exit_on_error=False)
@@ -420,27 +413,14 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         index = self.index
         if index is None or self.is_busy():
             return
-        if self.app.services.portaudio_error:
-            self.notify(self.app.services.portaudio_error, title="Recording is disabled", severity="error")
+        if self.app.refuse_recording():
+            return
+        recorder = await self.app.open_recorder(self.session.device, self.session.samplerate or None)
+        if recorder is None:  # the take keeps its status when the microphone cannot be opened
             return
         self.session.set_status(index, "pending")
         self.refresh_all()
-        make = self.app.services.make_recorder
-
-        def build() -> Any:
-            recorder = make(self.session.device, self.session.samplerate or None)
-            recorder.open()
-            return recorder
-
-        from engine.errors import TimbreError
-
-        try:
-            recorder = await asyncio.to_thread(build)
-        except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}".strip(), title="Microphone", severity="error", timeout=10)
-            return
-        self.app.track_recorder(recorder)
-        self.app.open_screen("record", session=self.session, recorder=recorder)
+        self.app.open_screen("record", session=self.session, recorder=recorder, start_at=index)
 
     def action_edit_text(self) -> None:
         """e: type or correct the transcript of the selected take."""
@@ -453,19 +433,8 @@ it cleans every accepted or recorded take that has a transcript and does not fai
             if value is None:
                 return
             self.session.set_text(index, value)
-            if take.quality:  # keep the stored report's transcript check in step with the text
-                for check in take.quality.get("checks", []):
-                    if check.get("key") == "transcript":
-                        has = bool(take.text.strip())
-                        check.update(
-                            verdict="ok" if has else "warn",
-                            figure=f"{len(take.text)} characters" if has else "missing",
-                            advice="Has text."
-                            if has
-                            else "No transcript: type what is said, or it is left out of training.",
-                        )
-                verdicts = [c.get("verdict", "ok") for c in take.quality.get("checks", [])]
-                take.quality["verdict"] = max(verdicts, key=["ok", "warn", "fail"].index, default="ok")
+            if take.quality:
+                update_transcript_check(take.quality, take.text)
                 self.session.save()
             self.refresh_all()
 

@@ -30,9 +30,9 @@ def take_row(take: Any, current: bool) -> Text:
     row.append(f"{take.id} ")
     row.append(STATUS_GLYPHS.get(take.status, take.status), style=STATUS_STYLES.get(take.status, ""))
     row.append(f" {take.seconds:5.1f} s" if take.seconds else "        ")
-    if getattr(take, "clip_count", 0):
+    if take.clip_count:
         row.append(f" CLIP ×{take.clip_count}", style="bold red")
-    if getattr(take, "overflow_count", 0):
+    if take.overflow_count:
         row.append(f" OVERFLOW ×{take.overflow_count}", style="bold red")
     row.append("  ")
     row.append(take.text.replace("\n", " "), style="bold" if current else "")

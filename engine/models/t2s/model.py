@@ -16,12 +16,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import ModelError
+from engine.models.state import mismatch
 from engine.models.t2s.config import T2SConfig
 from engine.models.t2s.embedding import SinePositionalEncoding, TokenEmbedding
 from engine.models.t2s.kvcache import KVCache
@@ -82,16 +84,8 @@ class Text2Semantic(nn.Module):
     def load_official(self, weight: Mapping[str, torch.Tensor]) -> None:
         """Load an s1 checkpoint's ``weight`` dict strictly (``model.`` prefix optional; fp16 is upcast)."""
         state = {k.removeprefix("model."): v for k, v in weight.items()}
-        own = self.state_dict()
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(set(state) - set(own))
-        wrong = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
-        if missing or unexpected or wrong:
-            detail = "; ".join(
-                f"{name}: {', '.join(keys[:3])}{' …' if len(keys) > 3 else ''}"
-                for name, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
-                if keys
-            )
+        detail = mismatch(self.state_dict(), state)
+        if detail:
             raise ModelError(
                 f"These GPT weights do not fit the GPT-SoVITS v2 text-to-semantic model ({detail}).",
                 "Use a GPT-SoVITS v2 GPT file (an s1 .ckpt such as the v2 pretrained s1bert25hz-5kh-longer).",
@@ -278,29 +272,16 @@ class Text2Semantic(nn.Module):
         phone_ids: torch.Tensor,
         bert: torch.Tensor,
         prompt_tokens: torch.Tensor | None,
-        *,
-        top_k: int = 15,
-        top_p: float = 1.0,
-        temperature: float = 1.0,
-        repetition_penalty: float = 1.35,
-        max_steps: int | None = None,
-        generator: torch.Generator | None = None,
-        seed: int | None = None,
-        use_cache: bool = True,
+        **options: Any,
     ) -> torch.Tensor:
         """Generate the semantic tokens for SoVITS: LongTensor [1, N], prompt excluded, EOS stripped.
 
         ``phone_ids`` [1, T] = reference phones + target phones; ``bert`` [1, 1024, T] likewise concatenated;
         ``prompt_tokens`` [1, P] = the reference's codes (``None`` or P = 0: reference-free). A ``generator``
-        (or ``seed``) makes the output reproducible. See :meth:`infer_stream` for the exact trimming.
+        (or ``seed``) makes the output reproducible. ``options`` are :meth:`infer_stream`'s keywords
+        (sampling settings, ``max_steps``, ``generator``/``seed``, ``use_cache``); it has the exact trimming.
         """
-        tokens = list(
-            self.infer_stream(
-                phone_ids, bert, prompt_tokens, top_k=top_k, top_p=top_p, temperature=temperature,
-                repetition_penalty=repetition_penalty, max_steps=max_steps, generator=generator, seed=seed,
-                use_cache=use_cache,
-            )
-        )  # fmt: skip
+        tokens = list(self.infer_stream(phone_ids, bert, prompt_tokens, **options))
         return torch.tensor([tokens], dtype=torch.long, device=self.bert_proj.weight.device)
 
     # ------------------------------------------------------------------ training

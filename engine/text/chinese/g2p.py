@@ -144,6 +144,8 @@ def _word_syllables(word: str, pos: str, following: str = "") -> list[str]:
         if listed is not None:
             return [listed]
     syl = list(dictionary_syllables(word))
+    if len(word) > 1 and word[-1] == "地" and (pos.startswith("z") or word[-2] == word[-3:-2]):
+        syl[-1] = "de5"  # the adverb particle glued to a descriptive word: 悄悄地, 嗡嗡地
     # pypinyin's phrases sometimes carry 一/不 sandhi already; start from the citation tones so that
     # the sandhi rules alone decide.
     for i, ch in enumerate(word):

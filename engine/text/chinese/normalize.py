@@ -8,11 +8,14 @@ by digit, 1 as 幺), remaining numbers (cardinal), then symbol words and the pun
 
 Deliberate differences from the reference, each an improvement that leaves ordinary text unchanged:
 - thousands separators (1,000,000) are removed before reading; currency signs before a number are read
-  (¥/￥ 元, $ 美元, € 欧元, £ 英镑) instead of the sign turning into a full stop;
+  (¥/￥ 元, $ 美元, € 欧元, £ 英镑) instead of the sign turning into a full stop or, for ￥, a pause
+  (the pause signs ￥ and ^ are read as commas here; see ``punctuation.PAUSE_SIGNS`` for the rule);
 - unit abbreviations (kg, cm, m, s, ...) are only expanded right after a number, never inside words;
-- a line break ends a sentence (it becomes "."), a full-width colon between digits is a time colon;
+- a line break ends a sentence (it becomes "."), a full-width colon between digits is a time colon,
+  and a colon between numbers that is not a time is a score or ratio (3:2 → 三比二);
 - a hyphen between numbers is a range (1-5 → 一到五) unless the expression has "=", so phone numbers
-  and ranges are never read as subtraction; a leftover hyphen is dropped;
+  and ranges are never read as subtraction; three or more hyphenated groups (978-7-111-54742-6) are
+  a code read digit by digit; a leftover hyphen is dropped;
 - 2 before a common measure word reads 两 (2个 → 两个) rather than 二;
 - a bare 7-8 digit number followed by a measure word is an amount (1000000元), not a phone number;
   a range right before a unit is read as one (10~20℃ → 十到二十度);
@@ -27,7 +30,7 @@ import unicodedata
 from functools import cache
 
 from engine.text.chinese.numbers import read_cardinal, read_digits, read_number
-from engine.text.chinese.punctuation import collapse_repeats, replace_punctuation
+from engine.text.chinese.punctuation import collapse_repeats, pause_signs_to_commas, replace_punctuation
 
 _NUM = r"\d+(?:\.\d+)?"
 # Patterns that begin with a number start only at the beginning of one, which keeps every search linear.
@@ -112,6 +115,7 @@ _DATE_NUMERIC = re.compile(r"(?<!\d)(\d{4})([-/.])(0[1-9]|1[0-2])\2(0[1-9]|[12][
 _CLOCK = r"([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?"
 _TIME_RANGE = re.compile(r"(?<!\d)" + _CLOCK + r"[~\-至]" + _CLOCK + r"(?!\d)")
 _TIME = re.compile(r"(?<!\d)" + _CLOCK + r"(?!\d)")
+_RATIO = re.compile(r"(?<![\d:.])(\d+):(\d+)(?![\d:])")  # what is left after times: 3:2 → 三比二
 
 
 def _date(m: re.Match) -> str:
@@ -205,15 +209,17 @@ _RANGE_WITH_UNIT = re.compile(
 _RANGE_BEFORE_UNIT = re.compile(
     r"(?<![\d.])(" + _NUM + r")[~\-](?=" + _NUM + r"(?:°C|℃|度|摄氏度|" + _UNIT_ALT + r")(?![A-Za-z]))"
 )
-_TEMPERATURE = re.compile(_START + r"(-?)(" + _NUM + r")(°C|℃|度|摄氏度)")
+_TEMPERATURE = re.compile(_START + r"(-?)(" + _NUM + r")(°C|℃|度|摄氏度|°F|℉|华氏度)")
 _CURRENCY = {"¥": "元", "$": "美元", "€": "欧元", "£": "英镑", "₩": "韩元", "HK$": "港元", "US$": "美元"}
 _MONEY = re.compile(r"(-?)(HK\$|US\$|[¥$€£₩])(" + _NUM + r")")
 
 
 def _temperature(m: re.Match) -> str:
     sign = "零下" if m.group(1) else ""
-    unit = "摄氏度" if m.group(3) == "摄氏度" else "度"
-    return sign + read_number(m.group(2)) + unit
+    unit = m.group(3)
+    if unit in ("°F", "℉", "华氏度"):
+        return "华氏" + sign + read_number(m.group(2)) + "度"
+    return sign + read_number(m.group(2)) + ("摄氏度" if unit == "摄氏度" else "度")
 
 
 def _money(m: re.Match) -> str:
@@ -298,6 +304,14 @@ def _service(m: re.Match) -> str:
     return "，".join(read_digits(part, yao=True) for part in m.groups())
 
 
+# three or more hyphenated digit groups (ISBN, serial and account numbers): digits, group by group
+_DIGIT_GROUPS = re.compile(r"(?<![\d.\-])\d+(?:-\d+){2,}(?![\d\-])")
+
+
+def _digit_groups(m: re.Match) -> str:
+    return "，".join(read_digits(part, yao=True) for part in m.group(0).split("-"))
+
+
 # ---------------------------------------------------------------------------------------------------
 # plain numbers
 
@@ -362,6 +376,7 @@ def normalize_sentence(sentence: str) -> str:
     s = _DATE_NUMERIC.sub(_date_numeric, s)
     s = _TIME_RANGE.sub(_time_range, s)
     s = _TIME.sub(_time, s)
+    s = _RATIO.sub(lambda m: read_cardinal(m.group(1)) + "比" + read_cardinal(m.group(2)), s)
     s = _RANGE_WITH_UNIT.sub(lambda m: f"{m.group(1)}{m.group(2)}至{m.group(3)}{m.group(4)}", s)
     s = _RANGE_BEFORE_UNIT.sub(lambda m: read_number(m.group(1)) + "到", s)
     s = _TEMPERATURE.sub(_temperature, s)
@@ -375,6 +390,7 @@ def normalize_sentence(sentence: str) -> str:
     s = _MOBILE.sub(_mobile, s)
     s = _LANDLINE.sub(_landline, s)
     s = _SERVICE.sub(_service, s)
+    s = _DIGIT_GROUPS.sub(_digit_groups, s)
     s = _RANGE.sub(_range, s)
     s = _NEGATIVE.sub(lambda m: "负" + read_cardinal(m.group(1)), s)
     s = _DECIMAL.sub(_decimal, s)
@@ -399,7 +415,7 @@ def normalize_zh(text: str) -> str:
     """Normalised Mandarin text: only hanzi (U+4E00..U+9FA5) and the punctuation ``! ? … , . -``."""
     if not text:
         return ""
-    text = _URL_OR_EMAIL.sub(" ", _strip_controls(text))
+    text = _URL_OR_EMAIL.sub(" ", _strip_controls(pause_signs_to_commas(text)))
     if not text.strip():
         return ""
     text = to_simplified(text).translate(_FULLWIDTH_TABLE)

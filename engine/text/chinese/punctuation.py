@@ -51,6 +51,26 @@ _REPEAT_RE = re.compile(
 )
 
 
+# The reference's pause signs (spec §5.1): when a Mandarin text holds one, the sign is read as a comma
+# and then every comma phone of that text becomes the pause symbol (the reference's own quirk, kept so
+# the models hear what they expect). The first sign listed that occurs wins. A ￥ right before a number
+# is a price, as a Chinese keyboard types it (￥299 → 二百九十九元), never a pause.
+PAUSE_SIGNS = {"￥": "SP2", "^": "SP3"}
+_PAUSE_SIGN_RE = {"￥": re.compile(r"￥(?!\s*[0-9０-９])"), "^": re.compile(r"\^")}
+
+
+def pause_symbol(text: str) -> str | None:
+    """The pause symbol (SP2 or SP3) a text's pause sign asks for, or None when it has none."""
+    return next((symbol for sign, symbol in PAUSE_SIGNS.items() if _PAUSE_SIGN_RE[sign].search(text)), None)
+
+
+def pause_signs_to_commas(text: str) -> str:
+    """Every pause sign in ``text`` read as a comma (a ￥ before a number stays: it is money)."""
+    for pattern in _PAUSE_SIGN_RE.values():
+        text = pattern.sub(",", text)
+    return text
+
+
 def replace_punctuation(text: str) -> str:
     """Map punctuation to the v2 set and drop every character that is neither hanzi nor punctuation."""
     text = text.translate(_CHAR_SWAPS)

@@ -1,9 +1,9 @@
 """English words to ARPAbet phones (with stress digits) for the GPT-SoVITS v2 table.
 
-Lookup order, following the reference's rules: single letters; all-capital abbreviations spelled out;
-homographs; the CMU dictionary; unknown words of three letters or fewer spelled out; possessive 's;
-contractions; hyphenated and run-together compounds split into dictionary words; finally the
-letter-to-sound rules in ``letter_to_sound``.
+Lookup order, following the reference's rules: homographs chosen by their neighbours (``homographs``);
+single letters; all-capital abbreviations spelled out; the CMU dictionary; unknown words of three
+letters or fewer spelled out; possessive 's; contractions; hyphenated and run-together compounds
+split into dictionary words; finally the letter-to-sound rules in ``letter_to_sound``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from engine.text.english.homographs import homograph_phones
 from engine.text.english.letter_to_sound import VOWEL_BASES, letters_to_phones
 from engine.text.english.lexicon import lexicon
 from engine.text.english.normalize import PUNCTUATION, normalize_en
@@ -21,8 +22,6 @@ _TOKEN_RE = re.compile(r"[A-Za-z]+(?:['\-][A-Za-z]+)*|[.,?!\-]")
 _CASE_SPLIT_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _VOICELESS = frozenset(("P", "T", "K", "F", "TH", "HH"))
 _SIBILANT = frozenset(("S", "Z", "SH", "ZH", "CH", "JH"))
-_PAST_MARKERS = frozenset(("have", "has", "had", "was", "were", "been", "being", "is", "are", "be", "i've"))
-_LIVE_VERB_MARKERS = frozenset(("i", "you", "we", "they", "to", "people", "who", "still", "will", "can"))
 _CONTRACTIONS = {"'ll": ("L",), "'re": ("ER0",), "'ve": ("V",), "'d": ("D",), "n't": ("AH0", "N", "T")}
 
 
@@ -86,19 +85,13 @@ def _known_end(word: str) -> tuple[str, ...] | None:
     return None
 
 
-def _homograph(word: str, previous: str) -> list[str] | None:
-    """The few homographs chosen by the word before (no part-of-speech tagger is used)."""
-    if word == "read":
-        return ["R", "EH1", "D"] if previous in _PAST_MARKERS else ["R", "IY1", "D"]
-    if word == "live":
-        return ["L", "IH1", "V"] if previous in _LIVE_VERB_MARKERS else ["L", "AY1", "V"]
-    return None
-
-
-def word_phones(word: str, previous: str = "") -> tuple[str, ...]:
-    """Phones of one word (letters, inner apostrophes or hyphens); ``previous`` is the word before it."""
-    homograph = _homograph(word.lower(), previous.lower()) if not word.isupper() else None
-    return tuple(homograph) if homograph is not None else _word_phones(word)
+def word_phones(word: str, previous: str = "", following: str = "") -> tuple[str, ...]:
+    """Phones of one word (letters, inner apostrophes or hyphens); its neighbours pick a homograph."""
+    if not word.isupper():
+        chosen = homograph_phones(word.lower(), previous.lower(), following.lower())
+        if chosen is not None:
+            return chosen
+    return _word_phones(word)
 
 
 @lru_cache(maxsize=65536)
@@ -158,7 +151,7 @@ def g2p_en(normalized: str) -> list[str]:
         if token == "A" and starts_sentence and following[:1].islower():
             phones.append("AH0")  # the article at the start of a sentence, not the letter
         else:
-            phones.extend(word_phones(token, previous))
+            phones.extend(word_phones(token, previous, following if following not in PUNCTUATION else ""))
         previous = token
     return phones
 

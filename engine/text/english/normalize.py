@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 from engine.text.english import numbers
 
@@ -15,14 +16,16 @@ PUNCTUATION = ".,?!-"
 
 # full-width and typographic marks folded to what the English G2P understands
 _CHAR_MAP = {
-    "，": ",",
-    "、": ",",
-    "。": ".",
+    "，": ", ",  # full-width marks carry their own space: "302，WiFi" reads "302, WiFi"
+    "、": ", ",
+    "。": ". ",
     "．": ".",
-    "！": "!",
-    "？": "?",
-    "；": ";",
+    "！": "! ",
+    "？": "? ",
+    "；": "; ",
     "：": ":",
+    "℃": "°C",
+    "℉": "°F",
     "…": ".",
     "‥": ".",
     "—": ",",
@@ -112,6 +115,8 @@ _MONTH_DAY_RE = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2})(?:st|nd|
 
 _TIME_RE = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?:\s*([AaPp])\.?\s?[Mm]\b(\.)?)?")
 _AMPM_RE = re.compile(r"\b(\d{1,2})\s*([AaPp])\.?\s?[Mm]\b(\.)?")
+_PHONE_RE = re.compile(r"(?<![\d\-])\(?(\d{3})\)?[\s.\-](\d{3})[.\-](\d{4})(?![\d\-])")  # 555-123-4567
+_DECADE_RE = re.compile(r"\b(1[0-9]\d0|20\d0)'?s\b|(?:(?<=\bthe )|(?<='))(\d0)s\b")  # 1990s, the 80s, '80s
 
 _AMOUNT = r"(\d[\d,]*(?:\.\d+)?|\.\d+)"
 _SCALE = r"(?:\s*(thousand|million|billion|trillion|[kK]|[mM]|bn|BN)\b)?"
@@ -172,18 +177,6 @@ _UNIT_RE = re.compile(
 _MATH_OPERAND = r"((?<![\d.])\d+(?:\.\d+)?|\b[A-Za-z]\b)"
 _MATH_RE = re.compile(_MATH_OPERAND + r"\s+([+\-×÷=*])\s+(?=-?\d|\b[A-Za-z]\b)")
 _MATH_WORDS = {"+": "plus", "-": "minus", "×": "times", "*": "times", "÷": "divided by", "=": "equals"}
-_NEGATIVE_RE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())-(?=\d)")
-_LIST_ORDINAL_RE = re.compile(r"(?m)^(\s*)(\d{1,2})\.\s+")
-_COMMA_NUMBER_RE = re.compile(r"\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b")
-_DECIMAL_RE = re.compile(r"(?<![\d.])(\d*)\.(\d+)(?![\d.]*\d\.)")
-_FRACTION_RE = re.compile(r"\b(\d+)/(\d+)\b")
-_ORDINAL_RE = re.compile(r"\b(\d+)(?:st|nd|rd|th|ST|ND|RD|TH)\b")
-_PERCENT_RE = re.compile(r"(\d)\s?%")
-_RANGE_RE = re.compile(r"(\d)\s?[–~]\s?(?=\d)")
-_INTEGER_RE = re.compile(r"\d+")
-_DIGIT_LETTER_RE = re.compile(r"(?<=\d)(?=[A-Za-z])")
-_LETTER_DIGIT_RE = re.compile(r"(?<=[A-Za-z])(?=\d)")
-_VERSION_RE = re.compile(r"\b\d+(?:\.\d+){2,}\b")
 
 _SYMBOL_WORDS = {
     "&": " and ",
@@ -345,14 +338,6 @@ def _expand_math(m: re.Match[str]) -> str:
     return f"{m[1]} {_MATH_WORDS[m[2]]} "
 
 
-def _expand_comma_number(m: re.Match[str]) -> str:
-    return _number_words(m[0])
-
-
-def _expand_decimal(m: re.Match[str]) -> str:
-    return numbers.decimal(m[1], m[2])
-
-
 def _expand_fraction(m: re.Match[str]) -> str:
     top, bottom = int(m[1]), int(m[2])
     if bottom == 0:
@@ -389,35 +374,65 @@ def _expand_initialism(m: re.Match[str]) -> str:
     return " ".join(letters) + ("." if not rest.strip() else "")
 
 
+def _expand_phone(m: re.Match[str]) -> str:
+    return ", ".join(numbers.digits_to_words(group) for group in m.groups())
+
+
+def _plural_number(words: str) -> str:
+    return words[:-1] + "ies" if words.endswith("y") else words + "s"
+
+
+def _expand_decade(m: re.Match[str]) -> str:
+    digits = m[1] or m[2]
+    return _plural_number(numbers.year(int(digits)) if len(digits) == 4 else numbers.cardinal(digits))
+
+
+Step = tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]
+
+# The number rules, applied in this order; arithmetic (repeated for chains) runs between the two lists.
+_BEFORE_ARITHMETIC: tuple[Step, ...] = (
+    (re.compile(r"(?<=[A-Za-z])(?=\d)"), " "),  # letters touching digits: A4 -> A 4
+    (_ISO_DATE_RE, _expand_iso_date),
+    (_SLASH_DATE_RE, _expand_slash_date),
+    (_MONTH_DAY_RE, lambda m: f"{m[1]} {numbers.ordinal(int(m[2]))}" if 1 <= int(m[2]) <= 31 else m[0]),
+    (_TIME_RE, _expand_time),
+    (_AMPM_RE, _expand_ampm),
+    (_PHONE_RE, _expand_phone),
+    (_DECADE_RE, _expand_decade),
+    (_MONEY_PREFIX_RE, _expand_money_prefix),
+    (_MONEY_SUFFIX_RE, _expand_money_suffix),
+    (_UNIT_RE, _expand_unit),
+    (re.compile(r"(\d)\s?%"), r"\1 percent"),
+)
+_AFTER_ARITHMETIC: tuple[Step, ...] = (
+    (re.compile(r"(?:(?<=\s)|(?<=^)|(?<=\())-(?=\d)"), "negative "),
+    (re.compile(r"(?m)^(\s*)(\d{1,2})\.\s+"), lambda m: f"{m[1]}{numbers.ordinal(int(m[2]))}, "),  # list
+    (re.compile(r"(\d)\s?[–~]\s?(?=\d)"), r"\1 to "),  # ranges
+    (re.compile(r"\b\d+(?:\.\d+){2,}\b"), lambda m: " point ".join(map(numbers.cardinal, m[0].split(".")))),
+    (re.compile(r"\b\d{1,3}(?:,\d{3})+(?:\.\d+)?\b"), lambda m: _number_words(m[0])),  # 1,234.5
+    (re.compile(r"(?<![\d.])(\d*)\.(\d+)(?![\d.]*\d\.)"), lambda m: numbers.decimal(m[1], m[2])),
+    (re.compile(r"\b(\d+)/(\d+)\b"), _expand_fraction),
+    (re.compile(r"\b(\d+)(?:st|nd|rd|th|ST|ND|RD|TH)\b"), lambda m: numbers.ordinal(m[1])),
+    (re.compile(r"(?<=\d)(?=[A-Za-z])"), " "),  # digits touching letters: 4K -> 4 K
+    (re.compile(r"\d+"), _expand_integer),
+)
+
+
+def _apply(steps: tuple[Step, ...], text: str) -> str:
+    for pattern, replacement in steps:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def expand_numbers(text: str) -> str:
     """Spell out dates, times, money, units, arithmetic, ordinals, fractions, decimals and integers."""
-    text = _LETTER_DIGIT_RE.sub(" ", text)
-    text = _ISO_DATE_RE.sub(_expand_iso_date, text)
-    text = _SLASH_DATE_RE.sub(_expand_slash_date, text)
-    text = _MONTH_DAY_RE.sub(
-        lambda m: f"{m[1]} {numbers.ordinal(int(m[2]))}" if 1 <= int(m[2]) <= 31 else m[0], text
-    )
-    text = _TIME_RE.sub(_expand_time, text)
-    text = _AMPM_RE.sub(_expand_ampm, text)
-    text = _MONEY_PREFIX_RE.sub(_expand_money_prefix, text)
-    text = _MONEY_SUFFIX_RE.sub(_expand_money_suffix, text)
-    text = _UNIT_RE.sub(_expand_unit, text)
-    text = _PERCENT_RE.sub(r"\1 percent", text)
+    text = _apply(_BEFORE_ARITHMETIC, text)
     for _ in range(8):  # chained operations: 1 + 2 + 3
         new = _MATH_RE.sub(_expand_math, text)
         if new == text:
             break
         text = new
-    text = _NEGATIVE_RE.sub("negative ", text)
-    text = _LIST_ORDINAL_RE.sub(lambda m: f"{m[1]}{numbers.ordinal(int(m[2]))}, ", text)
-    text = _RANGE_RE.sub(r"\1 to ", text)
-    text = _VERSION_RE.sub(lambda m: " point ".join(numbers.cardinal(p) for p in m[0].split(".")), text)
-    text = _COMMA_NUMBER_RE.sub(_expand_comma_number, text)
-    text = _DECIMAL_RE.sub(_expand_decimal, text)
-    text = _FRACTION_RE.sub(_expand_fraction, text)
-    text = _ORDINAL_RE.sub(lambda m: numbers.ordinal(m[1]), text)
-    text = _DIGIT_LETTER_RE.sub(" ", text)
-    return _INTEGER_RE.sub(_expand_integer, text)
+    return _apply(_AFTER_ARITHMETIC, text)
 
 
 def expand_abbreviations(text: str) -> str:
