@@ -301,7 +301,7 @@ def test_di_after_a_descriptive_word_is_the_particle() -> None:
         ("1-5页", "一到五页"),
         ("气温25°C", "气温二十五度"),
         ("气温77℉", "气温华氏七十七度"),
-        ("零下-5°F", "零下华氏零下五度"),
+        ("夜里-5°F", "夜里华氏零下五度"),
     ],
 )
 def test_codes_and_temperature_scales(text: str, expected: str) -> None:

@@ -245,7 +245,13 @@ def test_importing_english_does_not_import_nltk_or_g2p_en():
         ("Wait 60s.", "Wait sixty seconds."),
         ("Call 555-123-4567.", "Call five five five, one two three, four five six seven."),
         ("Call (555) 123-4567 now.", "Call five five five, one two three, four five six seven now."),
+        (
+            "It costs $799, not $1,299.50.",
+            "It costs seven hundred ninety-nine dollars, not one thousand two "
+            "hundred ninety-nine dollars and fifty cents.",
+        ),
+        ("We're open 24/7.", "We're open twenty-four seven."),
     ],
 )
-def test_decades_and_phone_numbers(text, expected):
+def test_decades_phone_numbers_and_money_before_a_comma(text, expected):
     assert normalize_en(text) == expected

@@ -45,6 +45,13 @@ async def test_home_lists_sessions_and_voices(studio_home, audio):
         assert f"Studio: {studio_home}" in text
         assert first.id in text and "unfinished" in text and "0/3" in text
         assert done.id in text and "complete" in text
+        assert "↷ complete, none kept" in text  # every prompt skipped: not shown as a ✓
+        rows = [line for line in text.splitlines() if first.id in line or done.id in line]
+        assert len(rows) == 2 and sum("▶" in row for row in rows) == 1  # the selection reads without colour
+        await pilot.press("down")
+        await pilot.pause()
+        rows2 = [line for line in screen_text(app).splitlines() if first.id in line or done.id in line]
+        assert [("▶" in r) for r in rows2] == ["▶" not in r for r in rows]
         assert "my-voice" in text
         assert "✓ Audio ready" in text
         assert "New session" in text.splitlines()[-1]

@@ -30,12 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "-o", "--out", type=Path, default=Path("say.wav"), help="output WAV (default: say.wav)"
     )
     parser.add_argument("--seed", type=int, help="random seed for reproducible output")
-    parser.add_argument("--top-k", type=int, default=15)
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--repetition-penalty", type=float, default=1.35)
-    parser.add_argument("--speed", type=float, default=1.0)
-    parser.add_argument("--noise-scale", type=float, default=0.5)
+    parser.add_argument("--top-k", type=int, default=15, help="sample among the k likeliest tokens (15)")
+    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass, (0, 1] (1)")
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (1)")
+    parser.add_argument(
+        "--repetition-penalty", type=float, default=1.35, help="penalty on repeated tokens (1.35)"
+    )
+    parser.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.25–4 (1)")
+    parser.add_argument("--noise-scale", type=float, default=0.5, help="voice variation, >= 0 (0.5)")
     parser.add_argument("--pause", type=float, default=0.3, help="seconds of silence between sentences")
     parser.add_argument(
         "--split", default="punctuation", help="sentence split method (see `timbre phonemes`)"

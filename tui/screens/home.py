@@ -48,6 +48,7 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         yield Static("", id="audio-status")
         yield Label("Recording sessions", classes="section")
         table: DataTable = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        table.add_column(" ", key="mark", width=1)  # ▶ marks the selected row, readable without colour
         table.add_columns("Session", "Lang", "Takes kept", "Speech", "State")
         yield table
         yield Static("No sessions yet: press n to record your first one.", id="no-sessions")
@@ -82,8 +83,9 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
             if not summary.complete:
                 state = "… unfinished"
             else:  # every prompt was answered; with nothing accepted there is nothing to train on
-                state = "✓ complete" if summary.accepted else "↷ all skipped"
+                state = "✓ complete" if summary.accepted else "↷ complete, none kept"
             table.add_row(
+                " ",
                 summary.id,
                 summary.language,
                 f"{summary.accepted}/{summary.takes}",
@@ -184,6 +186,12 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         recorder = await self.app.open_recorder(session.device, session.samplerate, fallback=True)
         if recorder is not None:
             self.app.open_screen("record", session=session, recorder=recorder)
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _mark_row(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        for key in table.rows:
+            table.update_cell(key, "mark", "▶" if key == event.row_key else " ")
 
     @on(DataTable.RowSelected, "#sessions")
     async def _row_chosen(self, event: DataTable.RowSelected) -> None:

@@ -118,7 +118,7 @@ _AMPM_RE = re.compile(r"\b(\d{1,2})\s*([AaPp])\.?\s?[Mm]\b(\.)?")
 _PHONE_RE = re.compile(r"(?<![\d\-])\(?(\d{3})\)?[\s.\-](\d{3})[.\-](\d{4})(?![\d\-])")  # 555-123-4567
 _DECADE_RE = re.compile(r"\b(1[0-9]\d0|20\d0)'?s\b|(?:(?<=\bthe )|(?<='))(\d0)s\b")  # 1990s, the 80s, '80s
 
-_AMOUNT = r"(\d[\d,]*(?:\.\d+)?|\.\d+)"
+_AMOUNT = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"  # a comma after it is punctuation
 _SCALE = r"(?:\s*(thousand|million|billion|trillion|[kK]|[mM]|bn|BN)\b)?"
 _CURRENCIES = {
     "$": ("dollar", "dollars", "cent", "cents"),
@@ -340,6 +340,8 @@ def _expand_math(m: re.Match[str]) -> str:
 
 def _expand_fraction(m: re.Match[str]) -> str:
     top, bottom = int(m[1]), int(m[2])
+    if (top, bottom) == (24, 7):
+        return "twenty-four seven"  # all day, every day
     if bottom == 0:
         return f"{numbers.cardinal(top)} over zero"
     if bottom == 1:
