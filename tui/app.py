@@ -17,7 +17,7 @@ from textual.screen import Screen
 
 from engine.studio import Studio
 from tui.messages import SessionSaved
-from tui.screens.base import TimbreScreen
+from tui.screens.base import TimbreScreen, explain
 from tui.screens.registry import screen_class
 from tui.services import AudioServices, RecorderLike
 
@@ -85,21 +85,16 @@ class TimbreApp(App[int]):
             return recorder
 
         try:
-            recorder = await asyncio.to_thread(build, device)
-        except TimbreError as exc:
-            if not (fallback and device is not None):
-                self.notify(
-                    f"{exc.message} {exc.hint}".strip(), title="Microphone", severity="error", timeout=10
-                )
-                return None
-            self.notify(f"{exc.message} Using the default microphone instead.", severity="warning")
             try:
+                recorder = await asyncio.to_thread(build, device)
+            except TimbreError as exc:
+                if not (fallback and device is not None):
+                    raise
+                self.notify(f"{exc.message} Using the default microphone instead.", severity="warning")
                 recorder = await asyncio.to_thread(build, None)
-            except TimbreError as exc2:
-                self.notify(
-                    f"{exc2.message} {exc2.hint}".strip(), title="Microphone", severity="error", timeout=10
-                )
-                return None
+        except TimbreError as exc:
+            self.notify(explain(exc), title="Microphone", severity="error", timeout=10)
+            return None
         self.track_recorder(recorder)
         return recorder
 

@@ -31,8 +31,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WHOLE_TAKE_S = 60.0
-"""Takes up to this long are denoised in one piece (measured: +0.4 GB peak for 60 s; see reduce_noise)."""
+CHUNK_S = 10.0
+CHUNK_PAD_S = 1.0
+"""noisereduce works on pieces of CHUNK_S seconds with CHUNK_PAD_S of context on each side.
+
+Its default (600 000 samples padded with 30 000 each side, spilled to a temporary file) took 0.69 s
+of CPU for 60 s at 32 kHz in stationary mode; 10 s pieces with 1 s of context took 0.46 s (the FFT
+smoothing of the mask is faster on smaller arrays) and 0.53 s in one piece, and peak memory stays
+that of a 12 s take. The output differs from one piece by at most 0.001 (0.004 with the default).
+"""
 MANIFEST = "metadata.csv"
 """clean/metadata.csv lists the takes prepared for training ("0001|text"), nothing else."""
 
@@ -106,12 +113,10 @@ def reduce_noise(
     prop = strength_for(snr, settings)
     import noisereduce  # heavy (imports torch): only here
 
-    # One chunk, no padding, for takes up to WHOLE_TAKE_S: noisereduce's default cuts audio into
-    # 600 000-sample chunks padded with 30 000 zeros each side (and spills them to a temporary
-    # file), which took 35 % longer on 60 s at 32 kHz and leaves seams; a longer take keeps the
-    # chunking so that memory stays bounded (+0.13 GB instead of +0.4 GB at 60 s).
-    whole = x.size <= WHOLE_TAKE_S * sr
-    chunking = {"chunk_size": max(x.size, 1), "padding": 0} if whole else {}
+    if x.size <= CHUNK_S * sr:  # one piece; padding it with zeros would only add work
+        chunking = {"chunk_size": max(x.size, 1), "padding": 0}
+    else:
+        chunking = {"chunk_size": int(CHUNK_S * sr), "padding": int(CHUNK_PAD_S * sr)}
     if noise is not None and noise.size >= sr // 4:
         y_noise = np.ascontiguousarray(np.asarray(noise, dtype=np.float32).reshape(-1))
         out = noisereduce.reduce_noise(

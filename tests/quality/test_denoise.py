@@ -49,6 +49,24 @@ def test_denoising_10db_speech_lowers_floor_and_keeps_speech(speech, voices, wit
     assert corr(out, clean, talking) >= 0.8
 
 
+def test_a_take_longer_than_one_chunk_is_denoised_throughout(speech, voices):
+    """25 s is cut into 10 s pieces with context: the same result everywhere, no seams."""
+    from engine.audio import denoise
+
+    clean, noisy, sr, silent, talking = speech
+    long_noisy, long_clean = np.tile(noisy, 3), np.tile(clean, 3)
+    long_talking = np.tile(talking, 3)
+    assert long_noisy.size > denoise.CHUNK_S * sr * 2
+    out, info = reduce_noise(long_noisy, sr)
+    assert out.shape == long_noisy.shape and info.mode == "non-stationary"
+    for third in range(3):  # each copy of the take, whichever piece boundaries fall in it
+        part = slice(third * noisy.size, (third + 1) * noisy.size)
+        drop = floor_db(long_noisy[part], silent) - floor_db(out[part], silent)
+        assert drop >= 15.0, f"copy {third}: noise floor only {drop:.1f} dB lower"
+        assert corr(out[part], long_clean[part], talking) >= 0.8
+    assert corr(out, long_clean, long_talking) >= 0.8
+
+
 def test_strength_is_a_minimum_and_capped():
     s = DenoiseSettings()
     assert strength_for(28.0, s) == pytest.approx(0.7)

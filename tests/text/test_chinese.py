@@ -306,3 +306,20 @@ def test_di_after_a_descriptive_word_is_the_particle() -> None:
 )
 def test_codes_and_temperature_scales(text: str, expected: str) -> None:
     assert normalize_zh(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        ("我得走了", "dei3"),
+        ("这得花多少钱", "dei3"),
+        ("他说得对", "de5"),
+        ("跑得快", "de5"),
+        ("心得体会", "de2"),
+    ],
+)
+def test_de_readings(text: str, reading: str) -> None:
+    from engine.text.chinese.g2p import sentence_syllables
+
+    syllables = [s for _w, _p, syl in sentence_syllables(text) for s in syl]
+    assert syllables[text.index("得")] == reading

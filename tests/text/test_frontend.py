@@ -133,6 +133,16 @@ def test_phonemes_command_reports_pause_signs_and_prices(capsys):
     assert "原价二百九十九元,现价一百九十九元" in out and "SP3" in out and "SP2" not in out
 
 
+def test_phonemes_command_says_when_english_mode_skips_chinese(capsys):
+    from tui.cli import main
+
+    assert main(["phonemes", "你好 world", "--language", "en"]) == 0
+    captured = capsys.readouterr()
+    assert "skips Chinese" in captured.err and "W ER1 L D" in captured.out
+    assert main(["phonemes", "hello world", "--language", "en"]) == 0
+    assert "skips" not in capsys.readouterr().err
+
+
 def test_coverage_inventories_match_the_table():
     table = set(symbols())
     assert len(zh_toned_finals()) == 195

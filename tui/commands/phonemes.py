@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import TextError
     from engine.text.coverage import coverage_of_phones
     from engine.text.frontend import frontend
+    from engine.text.mixed import script_of
     from engine.text.split import split_text
 
     text = args.text
@@ -46,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
         text = sys.stdin.read()
     if not text.strip():
         raise TextError("The text is empty.", 'Give some text to read, e.g. timbre phonemes "Hello"')
+    if args.language == "en" and any(script_of(ch) == "han" for ch in text):
+        print(
+            "note: --language en skips Chinese characters; use --language auto or zh to read them.",
+            file=sys.stderr,
+        )
     split_language = "en" if args.language == "en" else "zh"  # as synthesis splits (engine.synth)
     pieces = split_text(text, args.split, split_language)
     if not pieces:

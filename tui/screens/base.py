@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import SystemCommand
 from textual.binding import Binding
@@ -18,6 +18,11 @@ def key_label(binding: Binding) -> str:
         return binding.key_display
     names = {"question_mark": "?", "escape": "esc"}
     return ", ".join(names.get(key, key) for key in binding.key.split(","))
+
+
+def explain(exc: Any) -> str:
+    """A TimbreError as one line for a notification: the message, then what to do about it."""
+    return f"{exc.message} {exc.hint}".strip()
 
 
 def compact_footer() -> Footer:

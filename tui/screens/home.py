@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Header, Label, Static
 
-from tui.screens.base import TimbreScreen, compact_footer
+from tui.screens.base import TimbreScreen, compact_footer, explain
 from tui.screens.registry import present
 
 
@@ -138,7 +138,7 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         try:
             devices = await asyncio.to_thread(self.app.services.list_devices)
         except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}", title="No microphone", severity="error", timeout=10)
+            self.notify(explain(exc), title="No microphone", severity="error", timeout=10)
             return
         if not devices:
             self.notify(
@@ -171,7 +171,7 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
             )
         except TimbreError as exc:
             self.app.release_recorder(recorder)
-            self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
+            self.notify(explain(exc), severity="error", timeout=10)
             return
         self.app.last_session_id = session.id
         self.app.open_screen("record", session=session, recorder=recorder)
@@ -221,7 +221,7 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         try:
             session = await asyncio.to_thread(Session.load, self.app.studio, session_id)
         except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
+            self.notify(explain(exc), severity="error", timeout=10)
             return None
         self.app.last_session_id = session.id
         return session

@@ -15,6 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.screens.base import explain
+
 LANGUAGE_NAMES: dict[str, str] = {"zh": "Mandarin Chinese (中文)", "en": "English"}
 
 
@@ -147,7 +149,7 @@ class NewSessionDialog(ModalScreen[NewSessionChoice | None]):
         try:
             prompts, script_name = load_prompts(language, prompt_file)
         except TimbreError as exc:
-            error.update(f"{exc.message} {exc.hint}".strip())
+            error.update(explain(exc))
             return
         except OSError as exc:
             error.update(f"Cannot read the prompt file: {exc}")

@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
 from tui.messages import SessionSaved
-from tui.screens.base import TimbreScreen, compact_footer
+from tui.screens.base import TimbreScreen, compact_footer, explain
 from tui.widgets.meter import LevelMeter, db_text
 from tui.widgets.prompt import PromptView
 from tui.widgets.takes import TakeList
@@ -290,7 +290,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         try:
             await asyncio.to_thread(start)
         except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}".strip(), title="Cannot record", severity="error")
+            self.notify(explain(exc), title="Cannot record", severity="error")
             return
         self.notice = None
         self.set_phase("recording")
@@ -308,7 +308,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             await self.keep_lost_take(exc.message, exc.result)
             return False
         except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}".strip(), title="Take not saved", severity="error")
+            self.notify(explain(exc), title="Take not saved", severity="error")
             self.set_phase(self.phase_for_take())
             return False
         self.session.record_result(self.index, result)
@@ -467,7 +467,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         try:
             await asyncio.to_thread(self.app.services.play, path)
         except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}".strip(), title="Playback", severity="warning", timeout=10)
+            self.notify(explain(exc), title="Playback", severity="warning", timeout=10)
             return
         self.notify(f"Playing take {self.take.id}…", timeout=2)
 

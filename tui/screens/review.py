@@ -19,7 +19,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from tui.screens.base import TimbreScreen, compact_footer
+from tui.screens.base import TimbreScreen, compact_footer, explain
 from tui.screens.dialogs import TextDialog
 
 VERDICT_TEXT: dict[str, str] = {"ok": "✓ ok", "warn": "! warn", "fail": "✗ fail", None: "… new"}
@@ -233,7 +233,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         try:
             self.session = Session.load(self.app.studio, self.session.id)
         except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}", severity="error", timeout=10)
+            self.notify(explain(exc), severity="error", timeout=10)
             return
         self.refresh_all()
         if any(t.status in ANALYSED and not t.quality for t in self.session.takes):
@@ -315,7 +315,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         try:
             result = prepare_session(self.session, progress=progress)
         except TimbreError as exc:
-            self.app.call_from_thread(self._finish, f"{exc.message} {exc.hint}".strip(), "error")
+            self.app.call_from_thread(self._finish, explain(exc), "error")
             return
         excluded = f"; {len(result.excluded)} left out" if result.excluded else ""
         if result.cleaned:
@@ -350,7 +350,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         try:
             result = import_files(self.session, paths, transcripts=transcripts, progress=progress)
         except TimbreError as exc:
-            self.app.call_from_thread(self._finish, f"{exc.message} {exc.hint}".strip(), "error")
+            self.app.call_from_thread(self._finish, explain(exc), "error")
             return
         parts = [f"{len(result.take_ids)} take(s) added ({result.seconds:.0f} s)."]
         parts += [f"{p.name}: {e.message}" for p, e in result.errors]
@@ -373,7 +373,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
             clean_file(self.session.take_path(index), self.session.clean_path(index), noise)
             self.app.services.play(self.session.clean_path(index))
         except TimbreError as exc:
-            self.app.call_from_thread(self._finish, f"{exc.message} {exc.hint}".strip(), "warning")
+            self.app.call_from_thread(self._finish, explain(exc), "warning")
             return
         self.app.call_from_thread(
             self._finish, f"Playing cleaned take {self.session.takes[index].id}…", "information"
@@ -389,7 +389,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         try:
             self.session.set_status(index, status)
         except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}".strip(), severity="warning", timeout=6)
+            self.notify(explain(exc), severity="warning", timeout=6)
             return
         self.refresh_all()
 
@@ -477,7 +477,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         try:
             await asyncio.to_thread(self.app.services.play, path)
         except TimbreError as exc:
-            self.notify(f"{exc.message} {exc.hint}".strip(), title="Playback", severity="warning", timeout=10)
+            self.notify(explain(exc), title="Playback", severity="warning", timeout=10)
             return
         self.notify(message, timeout=2)
 

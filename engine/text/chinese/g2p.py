@@ -122,6 +122,9 @@ def dictionary_syllables(word: str) -> tuple[str, ...]:
 
     out: list[str] = []
     for piece in seg.cut(word) if len(word) > 1 else [word]:
+        if piece == "得" and 0 < len(out) < len(word) - 1:
+            out.append("de5")  # a complement marker inside a word no phrase covers: 跑得快, 说得对
+            continue
         listed = char_reading(piece) if len(piece) == 1 else None
         if listed is not None:
             out.append(listed)
@@ -188,7 +191,7 @@ def sentence_syllables(hanzi: str) -> list[tuple[str, str, list[str]]]:
     """(word, pos, final toned syllables) for a run of hanzi after segmentation and sandhi."""
     words = premerge(cut_with_pos(hanzi), dictionary_syllables)
     out: list[tuple[str, str, list[str]]] = []
-    previous = ""
+    previous = previous_pos = ""
     for index, (word, pos) in enumerate(words):
         following = words[index + 1][0][:1] if index + 1 < len(words) else ""
         syl = _word_syllables(word, pos, following)
@@ -196,8 +199,10 @@ def sentence_syllables(hanzi: str) -> list[tuple[str, str, list[str]]]:
         if word.startswith("一") and _continues_number(previous, word):
             syl[0] = "yi1"  # a digit of a number or date (十/一月, 五月/一日) keeps yi1
         syl = _erhua(word, pos, syl)
+        if word == "得" and previous_pos.startswith("r") and following not in ("", "了", "到"):
+            syl = ["dei3"]  # "must" right after a pronoun: 我得走了, 这得花多少钱
         out.append((word, pos, syl))
-        previous = word
+        previous, previous_pos = word, pos
     return out
 
 
