@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from engine.audio import analysis
-from engine.audio.io import Audio, SourceInfo, read_audio
+from engine.audio.io import Audio, SourceInfo, read_audio, resample
 
 if TYPE_CHECKING:
     from engine.session import Session
@@ -392,8 +392,6 @@ def analyse_samples(
     x = np.asarray(samples, dtype=np.float32).reshape(-1)
     sr = int(samplerate)
     if sr > ANALYSIS_MAX_RATE:
-        from engine.audio.io import resample
-
         x, sr = resample(x, sr, ANALYSIS_MAX_RATE), ANALYSIS_MAX_RATE
     seconds = len(x) / sr if sr else 0.0
     report = TakeReport(path, seconds, info.describe() if info else f"{samplerate} Hz", [], take_id)
@@ -529,16 +527,29 @@ def summarise(
 
 
 def check_session(
-    session: Session, *, save: bool = True, progress: Callable[[int, int], None] | None = None
+    session: Session,
+    *,
+    save: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    only_new: bool = False,
 ) -> SessionReport:
-    """Analyse every recorded/accepted take of a session, store each report on its take, and summarise."""
+    """Analyse every recorded/accepted take of a session, store each report on its take, and summarise.
+
+    ``only_new`` keeps the reports takes already carry (an import checks just the takes it added):
+    a stored report stays valid because re-recording or recovering a take clears it; only its
+    transcript line is brought up to date.
+    """
     rows: list[tuple[str, str, float, TakeReport | None]] = []
     candidates = [i for i, t in enumerate(session.takes) if t.status in USABLE_STATUSES]
     for n, index in enumerate(candidates):
         take = session.takes[index]
         path = session.take_path(index)
         rep: TakeReport | None = None
-        if path.is_file():
+        if only_new and take.quality is not None and path.is_file():
+            rep = TakeReport.from_dict(take.quality)
+            rep.checks = [_transcript_check(take.text) if c.key == "transcript" else c for c in rep.checks]
+            take.quality = rep.to_dict()
+        elif path.is_file():
             try:
                 rep = analyse_file(
                     path, overflow_count=take.overflow_count, transcript=take.text, take_id=take.id

@@ -159,3 +159,30 @@ def test_edges_and_speech_ratio_on_generated_signals():
     assert verdicts(np.concatenate([silence(3.0), tone(220, 4.0), silence(0.3)])) == ("warn", "ok")
     assert verdicts(np.concatenate([silence(4.0), tone(220, 1.0), silence(4.0)]))[1] == "warn"  # 11 % speech
     assert verdicts(np.concatenate([silence(6.0), tone(220, 0.5), silence(6.0)]))[1] == "fail"  # 4 % speech
+
+
+def test_check_session_only_new_keeps_stored_reports(voices, tmp_path, monkeypatch):
+    import shutil
+
+    from engine.audio import quality
+    from engine.session import Session
+    from engine.studio import Studio
+
+    session = Session.create(Studio(tmp_path), "en", ["a", ""], device=None, samplerate=SR, script_name="t")
+    for index, name in enumerate(("clean", "noisy10")):
+        shutil.copy(voices[name], session.take_path(index))
+        session.takes[index].status = "recorded"
+    first = quality.check_session(session)
+    assert [t.verdict for t in first.takes] == ["ok", "fail"]
+    session.set_text(1, "now typed")
+    index = session.add_take("new")
+    shutil.copy(voices["clipped"], session.take_path(index))
+    session.takes[index].status = "recorded"
+    analysed = []
+    real = quality.analyse_file
+    monkeypatch.setattr(quality, "analyse_file", lambda path, **kw: analysed.append(path) or real(path, **kw))
+    again = quality.check_session(session, only_new=True)
+    assert analysed == [session.take_path(index)]  # only the take without a report
+    assert again.takes[1].get("transcript").verdict == "ok"  # the typed text is seen
+    assert again.takes[1].get("snr").verdict == "fail" and again.takes[2].get("clipping").verdict == "fail"
+    assert quality.check_session(session).takes[1].flagged() == again.takes[1].flagged()

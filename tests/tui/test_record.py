@@ -348,6 +348,33 @@ async def test_resume_from_home_continues_at_next_pending(studio_home, audio):
     assert reloaded.takes[0].status == "skipped"
 
 
+async def test_resume_falls_back_to_the_default_microphone(studio_home, audio):
+    """The session's microphone is gone: resuming says so and records with the default one."""
+    from engine.errors import AudioError
+
+    session = make_session(studio_home)
+    make = audio.make_recorder
+
+    def only_default(device, samplerate):
+        if device is not None:
+            raise AudioError(f"The microphone {device!r} is not connected.", "Plug it in.")
+        return make(device, samplerate)
+
+    audio.make_recorder = only_default
+    app = make_app(studio_home, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, RecordScreen):
+                break
+        assert isinstance(app.screen, RecordScreen) and app.screen.session.id == session.id
+        assert len(audio.recorders) == 1 and audio.recorders[0].opened
+        messages = [n.message for n in app._notifications]
+        assert any("not connected" in m and "default microphone instead" in m for m in messages)
+
+
 async def test_real_microphone_lost_mid_take(studio_home, tmp_path):
     """The real recorder on a virtual microphone whose daemon is killed mid-take."""
     if not tools_available() or shutil.which("espeak-ng") is None:

@@ -87,5 +87,6 @@ def run(args: argparse.Namespace) -> int:
         from engine.audio.quality import check_session
         from tui.commands.check import format_session
 
-        print("\n".join(format_session(check_session(session))))
+        print("Checking the quality of the session's takes (--no-check skips this)...", flush=True)
+        print("\n".join(format_session(check_session(session, only_new=True))))
     return 0

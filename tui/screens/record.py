@@ -44,7 +44,8 @@ p, re-record with r, skip a sentence you cannot read with s, go back with b.
 
 The meter shows the loudest recent sample in dBFS (0 = the loudest the device can record) and a
 held peak marker. Aim for peaks around -12 to -6 dBFS. CLIP means the sound hit full scale: move
-back or lower the gain. OVERFLOW means audio was dropped: re-record that take.
+back or lower the gain. OVERFLOW means audio was dropped: re-record that take. After a take,
+QUIET (peak below -40 dBFS) and LOUD (peak above -1 dBFS) say to move closer or further back.
 
 A session starts with 3 seconds of room tone (stay quiet): it lets Timbre remove background noise.
 About 60 seconds of accepted speech is enough; everything is saved after every take.
