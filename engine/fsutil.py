@@ -44,6 +44,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _mode_for(target: Path) -> int:
+    """The replaced file's permissions, or what a plain ``open()`` would give under the umask."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically."""
@@ -56,6 +66,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
         fsync_dir(target.parent)
     finally:

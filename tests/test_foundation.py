@@ -90,3 +90,25 @@ def test_cli_help_lists_itself() -> None:
         [sys.executable, "-m", "tui.cli", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "timbre" in out
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path: Path) -> None:
+    import os
+
+    target = tmp_path / "metadata.csv"
+    atomic_write_json(target, [1])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    target.chmod(0o640)
+    atomic_write_json(target, [2])  # an existing file keeps its permissions
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_home_is_accepted_after_the_subcommand(tmp_path: Path) -> None:
+    from tui.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["devices", "--home", str(tmp_path)])
+    assert args.home == str(tmp_path)
+    assert parser.parse_args(["--home", "x", "devices"]).home == "x"

@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # not built yet
             raise
         module.register(subparsers)
+    for sub in subparsers.choices.values():
+        # also accept --home after the subcommand (`timbre record --home DIR`), as people type it
+        if not any("--home" in action.option_strings for action in sub._actions):
+            sub.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
