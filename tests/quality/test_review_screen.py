@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 import soundfile as sf
+from textual.widgets import Input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
 from tui_fakes import FakeAudio, make_app, screen_text  # noqa: E402
 
 from engine.session import Session  # noqa: E402
 from engine.studio import Studio  # noqa: E402
+from tui.screens.dialogs import ImportDialog  # noqa: E402
 from tui.screens.review import ReviewScreen, TextDialog  # noqa: E402
 
 SIZE = (80, 24)
@@ -132,14 +134,16 @@ async def test_import_action_adds_takes(tmp_path, voices):
         screen = await open_review(app, session, pilot)
         await pilot.press("i")
         await pilot.pause()
-        assert isinstance(app.screen, TextDialog)
-        app.screen.query_one("Input").value = f"{voices['clean2']} {voices['silence']}"
+        assert isinstance(app.screen, ImportDialog)
+        assert "into session rev" in screen_text(app) and "Language" not in screen_text(app)
+        app.screen.query_one("#import-files", Input).value = f"{voices['clean2']} {voices['silence']}"
         await pilot.press("enter")
+        await app.workers.wait_for_complete()  # the dialog's import worker
         await pilot.pause()
-        await screen.workers.wait_for_complete()
+        assert app.screen is screen  # one file was imported: the dialog closed
+        await screen.workers.wait_for_complete()  # the analysis of the new take
         await pilot.pause()
-        await screen.workers.wait_for_complete()
-        await pilot.pause()
+        assert any("silence.wav: No speech found" in n.message for n in app._notifications)
         stored = Session.load(Studio(tmp_path), "rev")
         assert len(stored.takes) == 5 and stored.takes[4].source == "imported"
         assert stored.takes[4].quality is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from rich.cells import cell_len
 from textual.widgets import Input
@@ -201,3 +202,133 @@ def test_screen_registry_is_extensible():
     finally:
         SCREENS.pop("home-again")
     assert not available("no-such-screen")
+
+
+def espeak_wav(folder, name: str = "memo") -> object:
+    """A short spoken sentence made with espeak-ng (about three seconds, 22.05 kHz)."""
+    import shutil
+    import subprocess
+
+    assert shutil.which("espeak-ng"), "espeak-ng is needed (the test image installs it)"
+    path = folder / f"{name}.wav"
+    text = "This is a short voice memo that I recorded on my phone yesterday."
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(path), text], check=True)
+    return path
+
+
+def disabled_app(home) -> TimbreApp:
+    message = "Recording is disabled: The PortAudio sound library is not installed."
+    return TimbreApp(Studio.locate(home).ensure(), FakeAudio().services(message))
+
+
+async def test_import_into_new_session_without_recording(studio_home, tmp_path):
+    from tui.screens.dialogs import ImportDialog
+    from tui.screens.review import ReviewScreen
+
+    wav = espeak_wav(tmp_path)
+    app = disabled_app(studio_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "press i to import" in text  # the empty state points to importing
+        footer = text.splitlines()[-1]
+        assert "i Import" in footer and "n New session" in footer and "q Quit" in footer
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Import (i)" in titles
+        await pilot.press("i")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ImportDialog)
+        assert all(cell_len(line) <= 80 for line in screen_text(app).splitlines())
+        assert "Import audio files into a new session" in screen_text(app)
+        dialog.query_one("#import-files", Input).value = str(wav)
+        shown = []
+        show = dialog.show_progress
+        dialog.show_progress = lambda *args: (shown.append(args), show(*args))
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if isinstance(app.screen, ReviewScreen):
+                break
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert shown[0] == (0, 1, "memo.wav") and shown[-1] == (1, 1, "")  # progress from the worker
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        ids = Studio.locate(studio_home).session_ids()
+        assert ids == [screen.session.id]
+        saved = json.loads((screen.session.dir / "session.json").read_text())
+        assert saved["language"] == "en" and saved["script"] == "imported"
+        assert saved["takes"] and all(t["source"] == "imported" for t in saved["takes"])
+        assert all((screen.session.dir / "takes" / f"{t['id']}.wav").is_file() for t in saved["takes"])
+        assert any("take(s) added to new session" in n.message for n in app._notifications)
+        assert "Review · " + screen.session.id in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen) and screen.session.id in screen_text(app)
+
+
+async def test_import_bad_path_says_why_and_creates_nothing(studio_home, tmp_path):
+    from tui.screens.dialogs import ImportDialog
+
+    silent = tmp_path / "silence.wav"
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(silent, np.zeros(16000 * 3, dtype=np.float32), 16000)
+    app = disabled_app(studio_home)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ImportDialog)
+        typed = f"{tmp_path / 'no-such-memo.wav'} {silent}"
+        dialog.query_one("#import-files", Input).value = typed
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is dialog  # the dialog stays, with what was typed
+        error = str(dialog.query_one("#import-error").render())
+        assert "no-such-memo.wav does not exist" in error and "Nothing was imported" in error
+        assert dialog.query_one("#import-files", Input).value == typed
+        assert Studio.locate(studio_home).session_ids() == []
+        await pilot.press("tab", "tab", "right", "space")  # the language buttons: choose Mandarin
+        await pilot.pause()
+        assert dialog.selected_language() == "zh" and "▶ chosen: Mandarin (zh)" in screen_text(app)
+        # a file that exists but holds no speech: imported in the worker, then nothing is left behind
+        dialog.query_one("#import-files", Input).value = str(silent)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is dialog
+        assert "No speech found in silence.wav" in str(dialog.query_one("#import-error").render())
+        assert Studio.locate(studio_home).session_ids() == []
+        assert not list(Studio.locate(studio_home).recordings.iterdir())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+
+
+def test_import_audio_with_a_bad_transcripts_file_leaves_nothing(studio_home, tmp_path):
+    import pytest
+
+    from engine.audio.importer import TranscriptFileError
+    from tui.screens.dialogs import import_audio, parse_paths, unreadable
+
+    wav = espeak_wav(tmp_path)
+    bad = tmp_path / "lines.txt"
+    bad.write_bytes(b"\xff\xfe\xfa not utf-8")
+    studio = Studio.locate(studio_home).ensure()
+    with pytest.raises(TranscriptFileError, match="lines.txt"):
+        import_audio(studio, None, [wav], transcripts=bad, language="zh")
+    assert studio.session_ids() == [] and not list(studio.recordings.iterdir())
+    assert parse_paths(f"'{wav}' ~/x.wav") == [wav, Path("~/x.wav").expanduser()]
+    assert unreadable(wav) is None and "is a folder" in unreadable(tmp_path)
+    good = tmp_path / "good.txt"
+    good.write_text("This is a short voice memo.\n", encoding="utf-8")
+    outcome = import_audio(studio, None, [wav], transcripts=good, language="zh")
+    assert outcome.created and outcome.session.language == "zh" and len(outcome.take_ids) == 1
+    assert outcome.session.takes[0].text == "This is a short voice memo."
+    assert outcome.severity == "information" and "added to new session" in outcome.message()

@@ -26,6 +26,10 @@ model and then speaks any text in your voice.
 Start a new session with n: pick the language of the built-in script (or your own prompt file,
 one sentence a line) and the microphone. Unfinished sessions are listed below; select one with
 the arrow keys and press enter to resume it. Files live in the studio folder shown at the top.
+
+Already have recordings (a phone memo, a podcast)? Press i to import audio files (WAV, FLAC, OGG,
+MP3) into a new session: long files are split at pauses into takes, and Review opens on the new
+session. Importing works even when recording is disabled.
 """
 
     BINDINGS: ClassVar[list[Binding]] = [
@@ -37,6 +41,9 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
             priority=True,
             tooltip="Continue the selected session",
             id="home.resume",
+        ),
+        Binding(
+            "i", "import_files", "Import", tooltip="Import audio files into a new session", id="home.import"
         ),
         Binding("v", "review", "Review", tooltip="Check and clean the selected session", id="home.review"),
         Binding("q", "quit", "Quit", tooltip="Leave Timbre", id="home.quit"),
@@ -96,9 +103,9 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
         empty = self.query_one("#no-sessions", Static)
         empty.display = table.row_count == 0
         empty.update(
-            "No sessions yet: once recording works, press n to record your first one."
+            "No sessions yet: press i to import audio files (recording is disabled)."
             if problem
-            else "No sessions yet: press n to record your first one."
+            else "No sessions yet: press n to record your first one, or i to import audio files."
         )
         if self.app.last_session_id and self.app.last_session_id in {str(k.value) for k in table.rows}:
             table.move_cursor(row=table.get_row_index(self.app.last_session_id))
@@ -225,6 +232,21 @@ the arrow keys and press enter to resume it. Files live in the studio folder sho
             return None
         self.app.last_session_id = session.id
         return session
+
+    def action_import_files(self) -> None:
+        """i: ask for audio files and import them into a new session (works without recording)."""
+        from tui.screens.dialogs import ImportDialog
+
+        self.app.push_screen(ImportDialog(self.app.studio), callback=self._imported)
+
+    def _imported(self, outcome: Any) -> None:
+        if outcome is None or outcome.session is None:
+            return
+        self.app.last_session_id = outcome.session.id
+        self.refresh_studio()
+        self.notify(outcome.message(), severity=outcome.severity, timeout=8)
+        if present("review"):
+            self.app.open_screen("review", session=outcome.session)
 
     def action_quit(self) -> None:
         self.app.exit(0)

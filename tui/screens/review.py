@@ -1,8 +1,9 @@
 """Review: every take with its quality verdict, the full report of one, and 'prepare for training'.
 
-Verdicts are written as glyph and word (✓ ok, ! warn, ✗ fail), never colour alone. Analysis,
-cleaning and importing run in thread workers that report through ``call_from_thread``, so the
-screen never blocks; the engine (and noisereduce, which imports torch) is imported only inside them.
+Verdicts are written as glyph and word (✓ ok, ! warn, ✗ fail), never colour alone. Analysis and
+cleaning run in thread workers that report through ``call_from_thread`` (importing runs in the worker
+of tui.screens.dialogs.ImportDialog, shared with Home), so the screen never blocks; the engine
+(and noisereduce, which imports torch) is imported only inside them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from tui.screens.base import TimbreScreen, compact_footer, explain
-from tui.screens.dialogs import TextDialog
+from tui.screens.dialogs import ImportDialog, ImportOutcome, TextDialog
 
 VERDICT_TEXT: dict[str, str] = {"ok": "✓ ok", "warn": "! warn", "fail": "✗ fail", None: "… new"}
 STATUS_TEXT: dict[str, str] = {
@@ -122,7 +123,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
     def __init__(self, session: Any) -> None:
         super().__init__()
         self.session = session
-        self.busy: str | None = None  # what a worker is doing ("preparing", "importing", ...)
+        self.busy: str | None = None  # what a worker is doing ("preparing", "cleaning the take", ...)
         self._shown = False
         self._closed = False  # set when the screen is removed: late worker callbacks then do nothing
 
@@ -339,28 +340,6 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         self.refresh_all()
         self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
 
-    @work(thread=True, exclusive=True, group="review-import", exit_on_error=False)
-    def _import_worker(self, paths: list[Path], transcripts: Path | None) -> None:
-        from engine.audio.importer import import_files
-        from engine.errors import TimbreError
-
-        def progress(done: int, total: int, name: str) -> None:
-            self.app.call_from_thread(self.show_progress, "Importing", done, total)
-
-        try:
-            result = import_files(self.session, paths, transcripts=transcripts, progress=progress)
-        except TimbreError as exc:
-            self.app.call_from_thread(self._finish, explain(exc), "error")
-            return
-        parts = [f"{len(result.take_ids)} take(s) added ({result.seconds:.0f} s)."]
-        parts += [f"{p.name}: {e.message}" for p, e in result.errors]
-        parts += result.notes
-        severity = "warning" if result.errors else "information"
-        self.app.call_from_thread(self._finish, " ".join(parts), severity)
-        if result.take_ids:
-            self.app.call_from_thread(self.select_take, result.take_ids[0])
-        self.app.call_from_thread(self.analyse_missing)
-
     @work(thread=True, exclusive=True, group="review-clean-one", exit_on_error=False)
     def _clean_and_play(self, index: int) -> None:
         from engine.audio.denoise import clean_file, load_noise_profile, recording_in_progress
@@ -490,42 +469,19 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         self._prepare_worker()
 
     def action_import_files(self) -> None:
-        """i: import audio files (paths separated by spaces; '--transcripts FILE' optional)."""
+        """i: import audio files into this session (the dialog imports them in a worker, with progress)."""
         if self.is_busy():
             return
+        self.app.push_screen(ImportDialog(self.app.studio, self.session), callback=self._imported)
 
-        def done(value: str | None) -> None:
-            if not value or not value.strip():
-                return
-            import shlex
-
-            try:
-                words = shlex.split(value)
-            except ValueError as exc:
-                self.notify(f"Could not read the paths: {exc}", severity="error")
-                return
-            transcripts = None
-            if "--transcripts" in words:
-                at = words.index("--transcripts")
-                if at + 1 < len(words):
-                    transcripts = Path(words[at + 1]).expanduser()
-                words = words[:at] + words[at + 2 :]
-            paths = [Path(w).expanduser() for w in words]
-            if not paths:
-                return
-            self.busy = "importing"
-            self.show_progress("Importing", 0, len(paths))
-            self._import_worker(paths, transcripts)
-
-        self.app.push_screen(
-            TextDialog(
-                "Audio files to import (WAV, FLAC, OGG, MP3), separated by spaces; optionally "
-                "--transcripts FILE:",
-                "",
-                "~/voice/clip1.wav ~/voice/clip2.flac",
-            ),
-            callback=done,
-        )
+    def _imported(self, outcome: ImportOutcome | None) -> None:
+        if outcome is None:
+            return
+        self.notify(outcome.message(), severity=outcome.severity, timeout=8)  # type: ignore[arg-type]
+        self.refresh_all()
+        if outcome.take_ids:
+            self.select_take(outcome.take_ids[0])
+        self.analyse_missing()
 
     def action_home(self) -> None:
         """h/esc: back to the previous screen."""
