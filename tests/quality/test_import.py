@@ -243,6 +243,9 @@ def test_cli_import_then_check(voices, tmp_path, capsys):
     code = cli_main(["--home", str(home), "check", "mine"])
     out = capsys.readouterr().out
     assert "Session mine" in out and "0001" in out
+    # the session folder as a path works from anywhere, without --home
+    assert cli_main(["check", str(home / "recordings" / "mine")]) in (0, 1)
+    assert "Session mine" in capsys.readouterr().out
     assert cli_main(["--home", str(home), "check", "nosuch"]) == 2
     code = cli_main(["--home", str(home), "import", str(voices["silence"]), "--session", "empty"])
     assert code == 2 and not (home / "recordings" / "empty").exists()

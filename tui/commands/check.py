@@ -89,14 +89,18 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print("\n".join(format_take(report)))
             continue
-        if not (studio.session_dir(target) / "session.json").is_file():
+        session_studio, session_id = studio, target
+        if path.is_dir() and (path / "session.json").is_file() and path.resolve().parent.name == "recordings":
+            # a session folder given as a path (recordings/<id>), wherever its studio is
+            session_studio, session_id = Studio(path.resolve().parent.parent), path.resolve().name
+        if not (session_studio.session_dir(session_id) / "session.json").is_file():
             raise StudioError(
                 f"{target!r} is neither an audio file nor a session in {studio.recordings}.",
                 "Give a WAV/FLAC/OGG/MP3 path, or a session id (see the Home screen or `ls recordings`).",
             )
-        if session_folder_recording(studio.session_dir(target)):
-            raise RecordingInProgress(f"Session {target} is recording a take right now.")
-        session = Session.load(studio, target)
+        if session_folder_recording(session_studio.session_dir(session_id)):
+            raise RecordingInProgress(f"Session {session_id} is recording a take right now.")
+        session = Session.load(session_studio, session_id)
         summary = check_session(session)
         failed |= summary.verdict == "fail" or any(t.verdict == "fail" for t in summary.takes)
         if args.json:
