@@ -6,16 +6,23 @@ it streams as two pieces. The baseline, measured in the same run, is the plain n
 a fresh synthesizer per request (reference features recomputed), weight norm left in the SoVITS
 decoder, and the caller waiting for the whole text. TIMBRE_BENCH_THREADS (or TIMBRE_THREADS) sets
 torch's thread count.
+
+On a CUDA machine (:func:`gpu`, run at the end of :func:`main`; one skip line elsewhere) the same request
+is timed on the GPU with the GPT and SoVITS in fp32, fp16 and bf16, set up the way ``load_models`` does
+with the engine's ``resolve_device``/``resolve_precision`` (HuBERT and BERT stay fp32), next to the
+issue-5 goals for an H100: first audio under 100 ms, more than 1000 GPT tokens/s.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import resource
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +33,9 @@ REF_TEXT = "北风和太阳正在争论谁的本领更大。"
 TOKENS_PER_PIECE = 64
 SEED = 0
 ROUNDS = 2
+GPU_ROUNDS = 5
+GOAL_FIRST_MS = 100.0  # first audio, on an H100
+GOAL_TOKENS_S = 1000.0  # GPT decode, on an H100
 
 
 def _rss_mib() -> float:
@@ -99,21 +109,29 @@ def _random_models():
     return Models(gpt, _random_sovits(True), SslModel(hubert), bert=BertFeatures(bert, tokenizer))
 
 
-def _timed(models) -> dict[str, float]:
-    """Wrap the GPT and SoVITS calls of ``models`` to accumulate their wall time."""
+def _no_sync() -> None:
+    return None
+
+
+def _timed(models, sync: Callable[[], None] = _no_sync) -> dict[str, float]:
+    """Wrap the GPT and SoVITS calls of ``models`` to accumulate their wall time (``sync`` ends each)."""
     spent = {"gpt": 0.0, "sovits": 0.0, "tokens": 0}
     infer, decode = models.gpt.infer, models.sovits.decode
 
     def gpt_infer(*args, **kwargs):
+        sync()
         start = time.perf_counter()
         out = infer(*args, **kwargs)
+        sync()
         spent["gpt"] += time.perf_counter() - start
         spent["tokens"] += out.shape[1]
         return out
 
     def sovits_decode(*args, **kwargs):
+        sync()
         start = time.perf_counter()
         out = decode(*args, **kwargs)
+        sync()
         spent["sovits"] += time.perf_counter() - start
         return out
 
@@ -189,3 +207,77 @@ def main() -> None:
     print(f"inside: GPT {gpt_tps:.1f} tokens/s (prefill included), our SoVITS decode RTF {sovits_rtf:.3f}")
     print(f"peak RSS: start {rss0:.0f} MiB, models {rss_models:.0f} MiB, after synthesis {rss_ours:.0f} MiB")
     print(f"(best of {ROUNDS} interleaved rounds each)")
+    gpu(ours)
+
+
+def _on_device(cpu, device: torch.device, dtype: torch.dtype):
+    """Copies of the GPT and SoVITS of ``cpu`` on ``device`` in ``dtype``, as ``load_models`` casts them."""
+    from engine.synth import Models
+
+    gpt = copy.deepcopy(cpu.gpt).to(device).to(dtype)
+    gpt.__dict__.pop("infer", None)  # a timing wrapper set by _timed would call the CPU model
+    gpt.disable_int8_decode()
+    sovits = copy.deepcopy(cpu.sovits).to(device).to(dtype)
+    sovits.__dict__.pop("decode", None)
+    return Models(gpt, sovits, cpu.ssl, bert=cpu.bert, device=device)
+
+
+def gpu(cpu_models=None) -> None:
+    """Time to first audio, RTF and GPT tokens/s on CUDA per precision (one skip line without CUDA)."""
+    if not torch.cuda.is_available():
+        print("cuda: no usable GPU here, GPU rows skipped (fp32/fp16/bf16 first audio and RTF)")
+        return
+    from engine.models.runtime import PRECISIONS, resolve_device, resolve_precision
+    from engine.synth import SAMPLE_RATE, Synthesizer, SynthParams
+    from engine.text.frontend import frontend
+    from engine.voice import Voice
+
+    device = resolve_device("cuda")
+    cpu_models = cpu_models or _random_models()
+    for wrapper in (cpu_models.ssl, cpu_models.bert):  # fp32 on the device, as load_models leaves them
+        wrapper.model.to(device)
+    frontend("预热一下。", "zh")
+
+    def sync() -> None:
+        torch.cuda.synchronize(device)
+
+    params = SynthParams(seed=SEED, max_steps=TOKENS_PER_PIECE, language="zh")
+    print(
+        f"-- cuda: {torch.cuda.get_device_name(device)}; goals on an H100: first audio < "
+        f"{GOAL_FIRST_MS:.0f} ms, GPT > {GOAL_TOKENS_S:.0f} tokens/s"
+    )
+    folder = Path(tempfile.mkdtemp(prefix="bench-synth-gpu-"))
+    try:
+        voice = Voice.zero_shot(_reference(folder), REF_TEXT, "zh")
+        for name in PRECISIONS:
+            dtype = resolve_precision(name, device)
+            if dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+                print(f"[{name}] not supported by this GPU, skipped")
+                continue
+            models = _on_device(cpu_models, device, dtype)
+            synth = None
+            try:
+                synth = Synthesizer(voice, models=models)
+                synth.reference()  # once per voice, outside the timings
+                _run(synth, params, time.perf_counter())  # warm-up: kernel choice, allocator
+                spent = _timed(models, sync)
+                torch.cuda.reset_peak_memory_stats(device)
+                runs = [_run(synth, params, time.perf_counter()) for _ in range(GPU_ROUNDS)]
+                peak = torch.cuda.max_memory_allocated(device) / 2**20
+            finally:
+                del synth, models
+                torch.cuda.empty_cache()
+            _, total, audio_s = min(runs, key=lambda r: r[1])
+            first_ms = min(r[0] for r in runs) * 1000
+            gpt_tps = spent["tokens"] / spent["gpt"] if spent["gpt"] else float("nan")
+            sovits_rtf = spent["sovits"] / (spent["tokens"] * 1280 / SAMPLE_RATE) if spent["tokens"] else 0.0
+            ok_first = "meets" if first_ms < GOAL_FIRST_MS else "misses"
+            ok_tps = "meets" if gpt_tps > GOAL_TOKENS_S else "misses"
+            print(f"[{name}]")
+            print(f"  time to first audio  {first_ms:8.1f} ms ({ok_first} < {GOAL_FIRST_MS:.0f} ms)")
+            print(f"  total {total * 1000:.0f} ms for {audio_s:.2f} s of audio: RTF {total / audio_s:.4f}")
+            print(f"  GPT {gpt_tps:8.1f} tokens/s, prefill included ({ok_tps} > {GOAL_TOKENS_S:.0f})")
+            print(f"  SoVITS decode RTF {sovits_rtf:.4f}; peak GPU memory {peak:.0f} MiB")
+        print(f"(best of {GPU_ROUNDS} rounds after one warm-up; the reference prepared once per precision)")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -9,13 +9,24 @@ and with the opt-in int8 decode weights (``enable_int8_decode``). EOS is banned 
 runs decode the same number of tokens. Set T2S_BENCH_STEPS to change the decode length. Each number is
 measured at 1 and at 2 threads: on a machine whose cores are busy with other work, 2 threads can be far
 slower than 1 for these small per-token matmuls.
+
+On a CUDA machine (:func:`gpu`, run at the end of :func:`main`; one skip line elsewhere) the same inputs
+are measured in fp32, fp16 and bf16: prefill tokens/s, time to the first token, decode tokens/s of the
+engine's eager loop, and decode tokens/s with one decode step replayed as a CUDA graph. The engine's step
+slices the cache to the filled length, a shape that changes every step, so it cannot be captured as it
+is; :class:`StaticStep` (bench only) runs the same weights over the whole pre-allocated cache with the
+new position held in a tensor and the unfilled slots masked, which a graph can replay. Set
+T2S_BENCH_GPU_STEPS to change the GPU decode length. Goals on an H100 (issue 5): more than 1000 decode
+tokens/s and first audio under 100 ms (the end-to-end part is in bench_synth).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import resource
 import time
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +40,11 @@ PROMPT_LEN = 150  # 6 s of reference at 25 Hz
 DECODE_STEPS = int(os.environ.get("T2S_BENCH_STEPS", "100"))
 NO_CACHE_STEPS = 4
 REPEATS = 3  # best of, against noise from other processes
+GPU_STEPS = int(os.environ.get("T2S_BENCH_GPU_STEPS", "500"))
+GPU_REPEATS = 5
+GPU_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+GOAL_TOKENS_S = 1000.0  # decode, on an H100
+GOAL_FIRST_MS = 100.0  # first audio, on an H100
 
 
 def _inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -39,13 +55,24 @@ def _inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return phones, bert, prompt
 
 
+def _device(model: Text2Semantic) -> torch.device:
+    return model.bert_proj.weight.device
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def _ours(model: Text2Semantic, steps: int, use_cache: bool = True) -> tuple[float, float]:
-    """Return (seconds to the first token, decode tokens/s after it)."""
+    """Return (seconds to the first token, decode tokens/s after it); inputs start on the CPU."""
     phones, bert, prompt = _inputs()
+    device = _device(model)
     it = model.decode_steps(
         phones, bert, prompt, SamplingParams(), max_steps=steps, eos_ban_steps=steps,
-        generator=torch.Generator().manual_seed(0), use_cache=use_cache,
+        generator=torch.Generator(device=device).manual_seed(0), use_cache=use_cache,
     )  # fmt: skip
+    _sync(device)
     t0 = time.perf_counter()
     next(it)
     t1 = time.perf_counter()
@@ -56,13 +83,20 @@ def _ours(model: Text2Semantic, steps: int, use_cache: bool = True) -> tuple[flo
 
 @torch.inference_mode()
 def _prefill(model: Text2Semantic) -> float:
-    """Prefill tokens/s: the [text; prompt] pass that fills the cache."""
-    phones, bert, prompt = _inputs()
+    """Prefill tokens/s: the [text; prompt] pass that fills the cache (inputs already on the device)."""
+    device, dtype = _device(model), model.bert_proj.weight.dtype
+    phones, bert, prompt = (t.to(device) for t in _inputs())
+    bert = bert.to(dtype)
+    mask = prefix_mask(TEXT_LEN, PROMPT_LEN, device)
     cfg = model.config
-    cache = KVCache(cfg.n_layer, 1, cfg.n_head, cfg.head_dim, TEXT_LEN + PROMPT_LEN + 1)
+    cache = KVCache(
+        cfg.n_layer, 1, cfg.n_head, cfg.head_dim, TEXT_LEN + PROMPT_LEN + 1, dtype=dtype, device=device
+    )
+    _sync(device)
     t0 = time.perf_counter()
     xy = torch.cat([model.embed_text(phones, bert), model.embed_audio(prompt)], dim=1)
-    model.h(xy, prefix_mask(TEXT_LEN, PROMPT_LEN), cache)
+    model.h(xy, mask, cache)
+    _sync(device)
     return (TEXT_LEN + PROMPT_LEN) / (time.perf_counter() - t0)
 
 
@@ -159,6 +193,215 @@ def main() -> None:
         torch.set_num_threads(before)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS                     {peak_mb:8.0f} MB")
+    gpu(model)
+
+
+class StaticStep:
+    """One decode step with fixed shapes, for CUDA graph capture (bench only; same weights as the engine).
+
+    The token, the cache slot and the audio position are tensors; keys and values are written into
+    ``cache`` with ``index_copy_`` and attention runs over the whole capacity with the unfilled slots
+    masked, so every call has the same shapes and the positions advance on the device. ``cache`` must
+    be zero-filled beyond what is written (masked slots get weight 0, and 0 * NaN would still be NaN).
+    """
+
+    def __init__(self, model: Text2Semantic, cache: KVCache, audio_pos: int) -> None:
+        device = cache.k.device
+        self.model = model
+        self.cache = cache
+        self.token = torch.zeros(1, 1, dtype=torch.long, device=device)
+        self.slot = torch.tensor([cache.length], dtype=torch.long, device=device)
+        self.audio_pos = torch.tensor([audio_pos], dtype=torch.long, device=device)
+        self.slots = torch.arange(cache.capacity, device=device)
+        model.ar_audio_position.ensure(audio_pos + cache.capacity)  # no table growth inside a graph
+
+    def set_position(self, slot: int, audio_pos: int) -> None:
+        """Point the next call at cache ``slot`` and audio position ``audio_pos``."""
+        self.slot.fill_(slot)
+        self.audio_pos.fill_(audio_pos)
+
+    def __call__(self) -> torch.Tensor:
+        """Run ``self.token`` through every layer; return float32 logits [1, V] and advance the positions."""
+        m, cache = self.model, self.cache
+        pos = m.ar_audio_position
+        x = m.ar_audio_embedding.word_embeddings(self.token)  # [1, 1, D]
+        x = x + pos.alpha * pos.pe.index_select(0, self.audio_pos).to(x.dtype)
+        mask = (self.slots <= self.slot).view(1, 1, 1, -1)
+        for i, layer in enumerate(m.h.layers):
+            a = layer.self_attn
+            qkv = F.linear(x, a.in_proj_weight, a.in_proj_bias).view(1, 1, 3, a.n_head, a.head_dim)
+            qkv = qkv.permute(2, 0, 3, 1, 4)  # [3, 1, H, 1, Dh]
+            cache.k[i].index_copy_(2, self.slot, qkv[1])
+            cache.v[i].index_copy_(2, self.slot, qkv[2])
+            attn = F.scaled_dot_product_attention(qkv[0], cache.k[i], cache.v[i], attn_mask=mask)
+            attn = F.linear(attn.reshape(1, 1, a.dim), a.out_proj.weight, a.out_proj.bias)
+            n1, n2 = layer.norm1, layer.norm2
+            x = F.layer_norm(x + attn, n1.normalized_shape, n1.weight, n1.bias, n1.eps)
+            ff = F.linear(
+                F.relu(F.linear(x, layer.linear1.weight, layer.linear1.bias)),
+                layer.linear2.weight,
+                layer.linear2.bias,
+            )
+            x = F.layer_norm(x + ff, n2.normalized_shape, n2.weight, n2.bias, n2.eps)
+        logits = m.ar_predict_layer(x[:, -1]).float()
+        self.slot.add_(1)
+        self.audio_pos.add_(1)
+        return logits
+
+
+def prefilled_cache(model: Text2Semantic, extra: int) -> tuple[KVCache, torch.Tensor, torch.Tensor]:
+    """A zero-filled cache (capacity rounded up to 64) after the prefill: (cache, last logits, prompt)."""
+    device, dtype = _device(model), model.bert_proj.weight.dtype
+    cfg = model.config
+    phones, bert, prompt = (t.to(device) for t in _inputs())
+    capacity = -(-(TEXT_LEN + PROMPT_LEN + extra) // 64) * 64
+    cache = KVCache(cfg.n_layer, 1, cfg.n_head, cfg.head_dim, capacity, dtype=dtype, device=device)
+    cache.k.zero_()
+    cache.v.zero_()
+    xy = torch.cat([model.embed_text(phones, bert.to(dtype)), model.embed_audio(prompt)], dim=1)
+    hidden = model.h(xy, prefix_mask(TEXT_LEN, PROMPT_LEN, device), cache)
+    return cache, model.ar_predict_layer(hidden[:, -1]).float(), prompt
+
+
+def _copy_cache(cache: KVCache) -> KVCache:
+    """An independent cache with the same contents and filled length."""
+    k = cache.k
+    twin = KVCache(
+        k.shape[0], k.shape[1], k.shape[2], k.shape[4], cache.capacity, dtype=k.dtype, device=k.device
+    )
+    twin.k.copy_(cache.k)
+    twin.v.copy_(cache.v)
+    twin.length = cache.length
+    return twin
+
+
+def _engine_step(model: Text2Semantic, token: torch.Tensor, cache: KVCache) -> torch.Tensor:
+    """The engine's own decode step at the prompt's end: float32 logits [1, V]."""
+    hidden = model.h.step(model.embed_audio(token, offset=PROMPT_LEN), cache)
+    return model.ar_predict_layer(hidden[:, -1]).float()
+
+
+def _capture(step: StaticStep, device: torch.device) -> Callable[[], torch.Tensor] | str:
+    """A function replaying ``step`` as a CUDA graph (returning its static logits), or why capture failed."""
+    slot, audio_pos = int(step.slot), int(step.audio_pos)
+    side = torch.cuda.Stream(device)
+    side.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(side):  # warm up outside the capture (allocator, kernel choice)
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream(device).wait_stream(side)
+    step.set_position(slot, audio_pos)  # the warm-up wrote masked slots that later steps overwrite
+    graph = torch.cuda.CUDAGraph()
+    try:
+        with torch.cuda.graph(graph):
+            out = step()
+    except Exception as exc:  # noqa: BLE001 - the reason is printed in place of the row
+        return f"capture failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+
+    def replay() -> torch.Tensor:
+        graph.replay()
+        return out
+
+    return replay
+
+
+@torch.inference_mode()
+def static_decode(model: Text2Semantic, steps: int, graph: bool) -> tuple[float, float] | str:
+    """Decode with :class:`StaticStep`: (tokens/s, max |logit diff| of its first step vs the engine's).
+
+    With ``graph`` (CUDA only) the step is captured once and replayed; otherwise it runs eagerly (any
+    device). Sampling stays eager (the repetition penalty reads a growing history) with one host sync
+    per token, as in the engine's loop, so the rate compares with the engine's. Returns a string saying
+    why when the capture fails.
+    """
+    device = _device(model)
+    cache, logits, prompt = prefilled_cache(model, steps + 8)
+    slot0 = cache.length
+    twin = _copy_cache(cache)
+    step = StaticStep(model, cache, PROMPT_LEN)
+    run = _capture(step, device) if graph else step
+    if isinstance(run, str):
+        return run
+    eos = model.config.eos
+
+    token = logits[:, :eos].argmax(-1, keepdim=True)  # one step against the engine's, same prefill
+    step.token.copy_(token)
+    error = float((run() - _engine_step(model, token, twin)).abs().max())
+
+    step.set_position(slot0, PROMPT_LEN)
+    history = torch.zeros(1, PROMPT_LEN + steps + 1, dtype=torch.long, device=device)
+    history[:, :PROMPT_LEN] = prompt
+    params, g = SamplingParams(), torch.Generator(device=device).manual_seed(0)
+    token, _ = sample_next(logits[:, :eos], history[:, :PROMPT_LEN], params, g)
+    _sync(device)
+    t0 = time.perf_counter()
+    for idx in range(steps):
+        history[:, PROMPT_LEN + idx] = token[0, 0]
+        step.token.copy_(token)
+        token, penalised = sample_next(run()[:, :eos], history[:, : PROMPT_LEN + idx + 1], params, g)
+        torch.stack([token[0, 0], penalised[0].argmax()]).tolist()  # the host sync the engine makes
+    return steps / (time.perf_counter() - t0), error
+
+
+def _gpu_row(model: Text2Semantic) -> dict[str, object]:
+    """Every GPU number of one model already on the device, after a warm-up of each path."""
+    device = _device(model)
+    _prefill(model)
+    _ours(model, 8)
+    prefill = max(_prefill(model) for _ in range(GPU_REPEATS))
+    first = min(_ours(model, 2)[0] for _ in range(GPU_REPEATS))
+    eager = max(_ours(model, GPU_STEPS + 1)[1] for _ in range(2))
+    torch.cuda.reset_peak_memory_stats(device)
+    graph = static_decode(model, 16, graph=True)  # warm-up, also of the capture
+    if not isinstance(graph, str):
+        graph = max((static_decode(model, GPU_STEPS, graph=True) for _ in range(2)), key=lambda r: r[0])
+    peak = torch.cuda.max_memory_allocated(device) / 2**20
+    return {"prefill": prefill, "first": first, "eager": eager, "graph": graph, "peak": peak}
+
+
+def gpu(model: Text2Semantic | None = None) -> None:
+    """Tokens/s on CUDA in fp32, fp16 and bf16, eager and with CUDA graphs (one skip line without CUDA)."""
+    if not torch.cuda.is_available():
+        print("cuda: no usable GPU here, GPU rows skipped (fp32/fp16/bf16, eager and CUDA graphs)")
+        return
+    if model is None:
+        torch.manual_seed(0)
+        model = Text2Semantic(V2).eval()
+    device = torch.device("cuda")
+    print(
+        f"-- cuda: {torch.cuda.get_device_name(device)}, {GPU_STEPS} decode steps; goals on an H100: "
+        f"decode > {GOAL_TOKENS_S:.0f} tokens/s, first audio < {GOAL_FIRST_MS:.0f} ms"
+    )
+    for name, dtype in GPU_DTYPES.items():
+        if dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+            print(f"{name}: not supported by this GPU, skipped")
+            continue
+        m = copy.deepcopy(model).to(device, dtype)
+        m.disable_int8_decode()  # a CPU feature
+        try:
+            r = _gpu_row(m)
+        finally:
+            del m
+            torch.cuda.empty_cache()
+        print(f"[{name}]")
+        print(f"  prefill                    {r['prefill']:10.1f} tokens/s")
+        first_ms = r["first"] * 1000
+        ok = "meets" if first_ms < GOAL_FIRST_MS else "misses"
+        goal = f"{ok} the {GOAL_FIRST_MS:.0f} ms first-audio goal"
+        print(f"  time to first token        {first_ms:10.2f} ms ({goal})")
+        ok = "meets" if r["eager"] > GOAL_TOKENS_S else "misses"
+        print(f"  decode, eager              {r['eager']:10.1f} tokens/s ({ok} > {GOAL_TOKENS_S:.0f})")
+        graph = r["graph"]
+        if isinstance(graph, str):
+            print(f"  decode, CUDA graph         skipped: {graph}")
+        else:
+            tps, error = graph
+            ok = "meets" if tps > GOAL_TOKENS_S else "misses"
+            print(
+                f"  decode, CUDA graph         {tps:10.1f} tokens/s ({ok} > {GOAL_TOKENS_S:.0f}; "
+                f"x{tps / r['eager']:.2f} vs eager; max |logit diff| vs engine step {error:.2e})"
+            )
+        print(f"  peak GPU memory            {r['peak']:10.0f} MiB")
 
 
 if __name__ == "__main__":

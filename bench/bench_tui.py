@@ -6,6 +6,13 @@ run. Target: under 0.5 s, with no torch/transformers/noisereduce/librosa loaded.
 
 Meter: the Record screen runs headless for a few seconds against a synthetic recorder whose level
 moves every call; we count meter redraws per second (target: at least 20; the poll runs at 30 Hz).
+
+Take under the UI: the real app (headless, 80x24) with the real recorder on the virtual microphone
+(tests/virtual_mic.py) records one take of 60 s (TIMBRE_BENCH_SECONDS overrides) while looped espeak-ng
+speech plays into the mic. Reported: overflows in the take (target 0), the take's length against the
+wall time between the key presses, the meter refresh rate the screen saw, and this process's CPU use
+during the take against the process idle and against the app idle on the Record screen (same run).
+Skipped, with a line saying so, when pulseaudio, espeak-ng or sox is missing.
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -21,6 +31,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+TESTS = REPO / "tests"
+MIC_RATE = 48000
 FIRST_FRAME_TARGET_S = 0.5
 METER_TARGET_HZ = 20.0
 RUNS = 5
@@ -138,12 +150,172 @@ def bench_meter(home: Path, seconds: float = 3.0) -> None:
     )
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds used so far by this process (all threads, PortAudio's included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _speech(folder: Path, seconds: float) -> Path:
+    """espeak-ng reading the built-in English script, looped with sox to ``seconds`` at MIC_RATE."""
+    import soundfile as sf
+
+    from engine.prompts import builtin_script
+
+    text = folder / "en.txt"
+    text.write_text("\n".join(builtin_script("en")), encoding="utf-8")
+    raw, out = folder / "raw.wav", folder / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-f", str(text), "-w", str(raw)], check=True)
+    repeats = max(0, math.ceil(seconds / max(sf.info(raw).duration, 0.1)))
+    subprocess.run(
+        ["sox", str(raw), "-b", "16", str(out), "rate", "-v", str(MIC_RATE)]
+        + ["repeat", str(repeats), "trim", "0", f"{seconds:g}"],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+async def _wait_phase(screen, phases: tuple[str, ...], timeout: float) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while screen.phase not in phases:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the Record screen stayed in {screen.phase!r}, expected {phases}")
+        await asyncio.sleep(0.02)
+
+
+async def _take_under_ui(home: Path, mic, speech: Path, seconds: float, idle_s: float) -> dict:  # noqa: ANN001
+    """Record one take through the real app and recorder; return what was measured."""
+    import soundfile as sf
+    from virtual_mic import play_into_mic
+
+    from engine.session import Session
+    from engine.studio import Studio
+    from tui.app import TimbreApp
+    from tui.services import AudioServices
+
+    out: dict = {}
+    cpu0, wall0 = _cpu_seconds(), time.monotonic()
+    await asyncio.sleep(idle_s)  # baseline: this process idle, the mic daemon running
+    out["idle_cpu"] = (_cpu_seconds() - cpu0) / (time.monotonic() - wall0)
+
+    studio = Studio.locate(home).ensure()
+    services = AudioServices.real(None)
+    app = TimbreApp(studio, services, room_tone_seconds=1.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        recorder = await app.open_recorder(None, mic.rate)
+        if recorder is None:
+            raise RuntimeError("the app could not open the virtual microphone")
+        session = Session.create(
+            studio,
+            "en",
+            ["Read for a minute."],
+            device=None,
+            samplerate=recorder.samplerate,
+            script_name="bench",
+        )
+        screen = app.open_screen("record", session=session, recorder=recorder)
+        await pilot.pause()
+        await _wait_phase(screen, ("ready",), 15.0)  # the real room tone comes first
+
+        meter = screen.meter_widget
+        renders = [0]
+        render = meter.render
+
+        def counted_render():  # noqa: ANN202 - the meter's own render, counted
+            renders[0] += 1
+            return render()
+
+        meter.render = counted_render
+        cpu0, wall0 = _cpu_seconds(), time.monotonic()
+        await asyncio.sleep(idle_s)  # baseline: app on the Record screen, stream open, meter polling
+        out["ready_cpu"] = (_cpu_seconds() - cpu0) / (time.monotonic() - wall0)
+
+        player = play_into_mic(speech, wait=False, mic=mic)
+        try:
+            press = time.monotonic()
+            await pilot.press("space")
+            await _wait_phase(screen, ("recording",), 10.0)
+            started = time.monotonic()
+            cpu0, blocks0 = _cpu_seconds(), recorder.meter().blocks
+            updates0, renders0 = meter.updates, renders[0]
+            await asyncio.sleep(max(0.0, seconds - (started - press)))
+            stop = time.monotonic()
+            out["take_cpu"] = (_cpu_seconds() - cpu0) / (stop - started)
+            out["updates_hz"] = (meter.updates - updates0) / (stop - started)
+            out["renders_hz"] = (renders[0] - renders0) / (stop - started)
+            out["blocks_hz"] = (recorder.meter().blocks - blocks0) / (stop - started)
+            await pilot.press("space")
+            await _wait_phase(screen, ("recorded",), 15.0)
+            out["press_to_press_s"] = stop - press
+            out["recording_wall_s"] = stop - started
+        finally:
+            if player.poll() is None:
+                player.terminate()
+            player.wait(timeout=10)
+        take = session.takes[0]
+        out["take_s"] = take.seconds
+        out["overflows"] = take.overflow_count
+        out["file_s"] = sf.info(session.take_path(0)).duration
+    return out
+
+
+def bench_take_under_ui(home: Path) -> None:
+    """Print overflows, take length, meter rate and CPU for one take recorded through the app."""
+    missing = [
+        tool
+        for tool in ("pulseaudio", "pactl", "paplay", "parec", "espeak-ng", "sox")
+        if not shutil.which(tool)
+    ]
+    if missing:
+        print(f"take under the UI: SKIPPED ({', '.join(missing)} not installed)")
+        return
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+    from virtual_mic import VirtualMicUnavailable, virtual_microphone
+
+    seconds = float(os.environ.get("TIMBRE_BENCH_SECONDS", "60"))
+    folder = home / "speech"
+    folder.mkdir(parents=True)
+    speech = _speech(folder, seconds + 2.0)
+    try:
+        with virtual_microphone(rate=MIC_RATE) as mic:
+            r = asyncio.run(_take_under_ui(home / "studio", mic, speech, seconds, idle_s=3.0))
+    except VirtualMicUnavailable as exc:
+        print(f"take under the UI: SKIPPED (virtual microphone unavailable: {exc})")
+        return
+    wall = r["press_to_press_s"]
+    print(
+        f"take under the UI (real app 80x24 + real recorder, virtual mic at {MIC_RATE} Hz, speech playing):"
+    )
+    verdict = "meets" if r["overflows"] == 0 else "MISSES"
+    print(f"  overflows in the take: {r['overflows']}   (target 0: {verdict})")
+    print(
+        f"  take length {r['take_s']:.2f} s (file {r['file_s']:.2f} s) vs wall {wall:.2f} s between the "
+        f"space presses ({r['recording_wall_s']:.2f} s in the recording phase): "
+        f"ratio {r['take_s'] / wall:.3f}"
+    )
+    print(
+        f"  meter during the take: {r['updates_hz']:.1f} updates/s, {r['renders_hz']:.1f} redraws/s "
+        f"(audio blocks {r['blocks_hz']:.0f}/s; target >= {METER_TARGET_HZ:g}/s: "
+        f"{'meets' if r['renders_hz'] >= METER_TARGET_HZ else 'MISSES'})"
+    )
+    idle, ready, take = r["idle_cpu"], r["ready_cpu"], r["take_cpu"]
+    print(
+        f"  CPU of this process (getrusage, % of one core): idle {idle * 100:.1f}%, app ready on the "
+        f"Record screen {ready * 100:.1f}%, recording {take * 100:.1f}% "
+        f"(recording - idle = {(take - idle) * 100:.1f} points; "
+        f"recording / ready = {take / max(ready, 1e-9):.2f}x)"
+    )
+
+
 def main() -> None:
-    """Run both TUI benchmarks in temporary studios."""
+    """Run the TUI benchmarks in temporary studios."""
     with tempfile.TemporaryDirectory(prefix="timbre-bench-tui-") as tmp:
         home = Path(tmp)
         bench_first_frame(home / "first-frame")
         bench_meter(home / "meter")
+        bench_take_under_ui(home / "take")
 
 
 if __name__ == "__main__":

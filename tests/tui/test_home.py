@@ -332,3 +332,13 @@ def test_import_audio_with_a_bad_transcripts_file_leaves_nothing(studio_home, tm
     assert outcome.created and outcome.session.language == "zh" and len(outcome.take_ids) == 1
     assert outcome.session.takes[0].text == "This is a short voice memo."
     assert outcome.severity == "information" and "added to new session" in outcome.message()
+
+
+async def test_no_input_device_is_said_on_home(studio_home, audio):
+    app = TimbreApp(Studio.locate(studio_home).ensure(), audio.services(), room_tone_seconds=0.3)
+    app.services.list_devices = lambda: []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "NO MICROPHONE FOUND" in text and "press i to import audio files" in text
+        assert "Audio ready" not in text

@@ -71,6 +71,13 @@ session. Importing works even when recording is disabled.
         self.refresh_studio()
 
     # ------------------------------------------------------------------ data
+    def _input_device_count(self) -> int:
+        """How many input devices PortAudio sees now (0 when listing fails)."""
+        try:
+            return len(self.app.services.list_devices())
+        except Exception:  # a broken sound stack reads as "no microphone"; the dialog says why
+            return 0
+
     def refresh_studio(self) -> None:
         """Re-read the sessions and voices from disk."""
         studio = self.app.studio
@@ -80,6 +87,14 @@ session. Importing works even when recording is disabled.
         if problem:
             reason = problem.removeprefix("Recording is disabled: ")
             status.update(Text(f"✗ RECORDING DISABLED: {reason}", style="bold"))
+            status.add_class("problem")
+        elif not self._input_device_count():
+            status.update(
+                Text(
+                    "! NO MICROPHONE FOUND: plug one in, or press i to import audio files.",
+                    style="bold",
+                )
+            )
             status.add_class("problem")
         else:
             status.update(Text("✓ Audio ready: press n to record a new session.", style="dim"))
