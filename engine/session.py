@@ -334,6 +334,47 @@ def _one_line(text: str) -> str:
     return " ".join(text.replace("|", " ").split())
 
 
+def session_folder_recording(folder: Path, recent_s: float | None = 5.0) -> bool:
+    """True if ``folder`` holds a ``*.partial.wav`` (modified in the last ``recent_s`` seconds, if given).
+
+    Used before loading a session from another process (``timbre check``/``import``, start-up repair):
+    loading would "repair" a take that is still being recorded.
+    """
+    if not folder.is_dir():
+        return False
+    now = time.time()
+    for part in list(folder.glob("*.partial.wav")) + list(folder.glob("takes/*.partial.wav")):
+        try:
+            if recent_s is None or now - part.stat().st_mtime < recent_s:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def repair_crashed_sessions(studio: Studio, *, quiet_s: float = 5.0) -> list[str]:
+    """Repair the takes a crash left in any session; returns the ids of the sessions repaired.
+
+    A session whose partial file changed in the last ``quiet_s`` seconds is left alone: another Timbre
+    may be recording into it right now.
+    """
+    repaired: list[str] = []
+    for sid in studio.session_ids():
+        folder = studio.session_dir(sid)
+        if not session_folder_recording(folder, recent_s=None):
+            continue
+        if session_folder_recording(folder, recent_s=quiet_s):
+            log.info("session %s has a take being written; not repairing it now", sid)
+            continue
+        try:
+            Session.load(studio, sid)
+        except (StudioError, OSError) as exc:
+            log.warning("could not repair session %s: %s", sid, exc)
+            continue
+        repaired.append(sid)
+    return repaired
+
+
 def list_sessions(studio: Studio) -> list[SessionSummary]:
     """Summaries of the sessions in the studio, oldest first (damaged ones are skipped and logged)."""
     summaries = []

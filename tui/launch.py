@@ -99,11 +99,13 @@ def start_probe() -> Callable[[], str | None]:
 def build_app(home: str | Path | None, *, log_path: Path | None = None, **kwargs: Any) -> Any:
     """Probe PortAudio and build the app for the studio at ``home`` (nothing is drawn yet)."""
     wait_for_probe = start_probe()
+    from engine.session import repair_crashed_sessions
     from engine.studio import Studio
     from tui.app import TimbreApp
     from tui.services import AudioServices
 
     studio = Studio.locate(home).ensure()
+    repair_crashed_sessions(studio)  # takes a crash cut short are kept (all but at most the last second)
     problem = wait_for_probe()
     services = AudioServices.real(problem) if problem is None else AudioServices.disabled(problem)
     return TimbreApp(studio, services, native_log_path=log_path, **kwargs)

@@ -25,6 +25,7 @@ import numpy as np
 from engine.audio import analysis
 from engine.audio.io import MODEL_RATE, Audio, read_audio, resample, write_wav
 from engine.errors import AudioError
+from engine.session import session_folder_recording
 
 if TYPE_CHECKING:
     from engine.session import Session
@@ -186,24 +187,6 @@ def recording_in_progress(session: Session) -> bool:
     file belongs to a recording running now.
     """
     return session_folder_recording(session.dir, recent_s=None)
-
-
-def session_folder_recording(folder: Path, recent_s: float | None = 5.0) -> bool:
-    """True if ``folder`` holds a ``*.partial.wav`` (modified in the last ``recent_s`` seconds, if given).
-
-    Used before loading a session from another process (``timbre check``/``import``): loading would
-    "repair" a take that is still being recorded.
-    """
-    if not folder.is_dir():
-        return False
-    now = time.time()
-    for part in list(folder.glob("*.partial.wav")) + list(folder.glob("takes/*.partial.wav")):
-        try:
-            if recent_s is None or now - part.stat().st_mtime < recent_s:
-                return True
-        except OSError:
-            continue
-    return False
 
 
 @dataclass

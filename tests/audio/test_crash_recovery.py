@@ -173,3 +173,25 @@ def test_unreadable_partial_is_kept_aside(tmp_path):
     assert repair_partials(tmp_path) == []
     assert (tmp_path / "0003.broken.wav").exists()
     assert not partial.exists()
+
+
+def test_startup_repairs_crashed_sessions_but_not_one_being_recorded(tmp_path):
+    from engine.session import repair_crashed_sessions
+
+    studio = Studio(tmp_path / "studio")
+    crashed = Session.create(studio, "en", ["One.", "Two."], device="d", samplerate=16000, script_name="t")
+    busy = Session.create(studio, "en", ["One."], device="d", samplerate=16000, script_name="t")
+    tone = (0.2 * np.sin(np.arange(32000) / 5)).astype(np.float32)
+    old = crashed.take_path(0).with_name("0001.partial.wav")
+    old.parent.mkdir(parents=True, exist_ok=True)
+    _write_partial(old, tone, 16000, "PCM_16")
+    os.utime(old, (time.time() - 60, time.time() - 60))  # the crash was a minute ago
+    fresh = busy.take_path(0).with_name("0001.partial.wav")
+    fresh.parent.mkdir(parents=True, exist_ok=True)
+    _write_partial(fresh, tone, 16000, "PCM_16")  # still being written by another Timbre
+
+    assert repair_crashed_sessions(studio) == [crashed.id]
+    assert crashed.take_path(0).exists() and not old.exists()
+    assert Session.load(studio, crashed.id).takes[0].status == "recorded"
+    assert fresh.exists() and not busy.take_path(0).exists()  # left alone
+    assert repair_crashed_sessions(studio) == []  # nothing left to repair

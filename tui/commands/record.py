@@ -238,6 +238,7 @@ def _ask(stdin: TextIO) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run a recording session; returns 0 (errors are raised as TimbreError)."""
     from engine.audio.recorder import Recorder
+    from engine.session import repair_crashed_sessions
     from engine.studio import Studio
 
     if args.takes is not None and (args.takes < 1 or args.seconds <= 0):
@@ -245,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
 
         raise TimbreError("--takes must be at least 1 and --seconds more than 0.")
     studio = Studio.locate(args.home)
+    for sid in repair_crashed_sessions(studio):
+        _say(f"Recovered the takes a crash cut short in session {sid}.")
     recorder = Recorder(args.device, samplerate=args.rate)
     try:
         session = _open_session(args, studio, recorder.device.name, recorder.samplerate)
