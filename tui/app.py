@@ -112,6 +112,19 @@ class TimbreApp(App[int]):
         except Exception:  # closing a lost device must not stop the app
             self.log.warning("closing the recorder failed")
 
+    async def action_quit(self) -> None:
+        """ctrl+q: quit, letting the active screen ask first (Record does while a take runs).
+
+        Pressed again while that question is open, it quits at once (the take in progress is saved).
+        """
+        screen_quit = getattr(self.screen, "action_quit", None)
+        if screen_quit is not None:
+            result = screen_quit()
+            if result is not None:
+                await result
+            return
+        self.exit(0)
+
     def on_ready(self) -> None:
         if self._on_first_frame is not None:
             self._on_first_frame(self)

@@ -243,6 +243,23 @@ async def test_quit_while_recording_asks_and_keeps_the_take(studio_home, audio):
     assert session.take_path(0).exists()
 
 
+async def test_ctrl_q_while_recording_asks_then_a_second_one_quits(studio_home, audio):
+    session = make_session(studio_home)
+    app = make_app(studio_home, audio)
+    async with app.run_test(size=SIZE) as pilot:
+        screen, recorder = await open_record(app, audio, session, pilot)
+        await pilot.press("space", "ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)  # not gone mid-take without a word
+        assert screen.phase == "recording"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.pause()
+    assert app.return_code == 0
+    assert on_disk(session)["takes"][0]["status"] == "recorded"
+    assert session.take_path(0).exists()
+
+
 async def test_device_lost_mid_take_keeps_partial(studio_home, audio):
     session = make_session(studio_home)
     app = make_app(studio_home, audio)

@@ -16,7 +16,7 @@ from tui.screens.base import TimbreScreen, key_label
 
 GENERAL_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "command palette: every action by name"),
-    ("ctrl+q", "quit at once"),
+    ("ctrl+q", "quit (asks first while recording; twice quits at once)"),
     ("tab", "move between fields and lists"),
 )
 
