@@ -334,22 +334,26 @@ def _one_line(text: str) -> str:
     return " ".join(text.replace("|", " ").split())
 
 
+def _partial_ages(folder: Path) -> list[float]:
+    """Seconds since each ``*.partial.wav`` in ``folder`` (and its ``takes/``) was last written."""
+    now = time.time()
+    ages = []
+    for part in [*folder.glob("*.partial.wav"), *folder.glob("takes/*.partial.wav")]:
+        try:
+            ages.append(now - part.stat().st_mtime)
+        except OSError:  # removed between the glob and the stat
+            continue
+    return ages
+
+
 def session_folder_recording(folder: Path, recent_s: float | None = 5.0) -> bool:
     """True if ``folder`` holds a ``*.partial.wav`` (modified in the last ``recent_s`` seconds, if given).
 
     Used before loading a session from another process (``timbre check``/``import``, start-up repair):
     loading would "repair" a take that is still being recorded.
     """
-    if not folder.is_dir():
-        return False
-    now = time.time()
-    for part in list(folder.glob("*.partial.wav")) + list(folder.glob("takes/*.partial.wav")):
-        try:
-            if recent_s is None or now - part.stat().st_mtime < recent_s:
-                return True
-        except OSError:
-            continue
-    return False
+    ages = _partial_ages(folder) if folder.is_dir() else []
+    return any(recent_s is None or age < recent_s for age in ages)
 
 
 def repair_crashed_sessions(studio: Studio, *, quiet_s: float = 5.0) -> list[str]:
@@ -360,10 +364,10 @@ def repair_crashed_sessions(studio: Studio, *, quiet_s: float = 5.0) -> list[str
     """
     repaired: list[str] = []
     for sid in studio.session_ids():
-        folder = studio.session_dir(sid)
-        if not session_folder_recording(folder, recent_s=None):
+        ages = _partial_ages(studio.session_dir(sid))
+        if not ages:
             continue
-        if session_folder_recording(folder, recent_s=quiet_s):
+        if min(ages) < quiet_s:
             log.info("session %s has a take being written; not repairing it now", sid)
             continue
         try:

@@ -222,37 +222,22 @@ async def test_skip_back_rerecord_and_play(studio_home, audio):
         )
 
 
-async def test_quit_while_recording_asks_and_keeps_the_take(studio_home, audio):
+@pytest.mark.parametrize("quit_key, confirm_key", [("q", "y"), ("ctrl+q", "ctrl+q")])
+async def test_quit_while_recording_asks_and_keeps_the_take(studio_home, audio, quit_key, confirm_key):
+    """q asks first (y confirms); ctrl+q asks too, and a second ctrl+q quits at once."""
     session = make_session(studio_home)
     app = make_app(studio_home, audio)
     async with app.run_test(size=SIZE) as pilot:
         screen, recorder = await open_record(app, audio, session, pilot)
-        await pilot.press("space", "q")
+        await pilot.press("space", quit_key)
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(app.screen, ConfirmDialog)  # not gone mid-take without a word
         await pilot.press("n")
         await pilot.pause()
         assert app.screen is screen and screen.phase == "recording"
-        await pilot.press("q")
+        await pilot.press(quit_key)
         await pilot.pause()
-        await pilot.press("y")
-        await pilot.pause()
-        await pilot.pause()
-    assert app.return_code == 0
-    assert on_disk(session)["takes"][0]["status"] == "recorded"
-    assert session.take_path(0).exists()
-
-
-async def test_ctrl_q_while_recording_asks_then_a_second_one_quits(studio_home, audio):
-    session = make_session(studio_home)
-    app = make_app(studio_home, audio)
-    async with app.run_test(size=SIZE) as pilot:
-        screen, recorder = await open_record(app, audio, session, pilot)
-        await pilot.press("space", "ctrl+q")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)  # not gone mid-take without a word
-        assert screen.phase == "recording"
-        await pilot.press("ctrl+q")
+        await pilot.press(confirm_key)
         await pilot.pause()
         await pilot.pause()
     assert app.return_code == 0

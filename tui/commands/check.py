@@ -65,10 +65,10 @@ def format_session(report: SessionReport, *, every_check: bool = False) -> list[
 
 def run(args: argparse.Namespace) -> int:
     """Check each target; print the reports; 1 if any take or session fails."""
-    from engine.audio.denoise import RecordingInProgress, session_folder_recording
+    from engine.audio.denoise import RecordingInProgress
     from engine.audio.quality import analyse_file, check_session
     from engine.errors import StudioError, TimbreError
-    from engine.session import Session
+    from engine.session import Session, session_folder_recording
     from engine.studio import Studio
 
     studio = Studio.locate(args.home)

@@ -32,10 +32,10 @@ def run(args: argparse.Namespace) -> int:
     """Import the files, print what each became, then the quality summary; 2 when nothing was imported."""
     from pathlib import Path
 
-    from engine.audio.denoise import RecordingInProgress, session_folder_recording
+    from engine.audio.denoise import RecordingInProgress
     from engine.audio.importer import import_files
     from engine.errors import AudioError
-    from engine.session import Session
+    from engine.session import Session, session_folder_recording
     from engine.studio import Studio
 
     studio = Studio.locate(args.home).ensure()
