@@ -19,6 +19,7 @@ SCREENS: dict[str, str] = {
     "help": "tui.screens.help:HelpScreen",
     "new-session": "tui.screens.new_session:NewSessionDialog",
     "review": "tui.screens.review:ReviewScreen",
+    "train": "tui.screens.train:TrainMonitorScreen",
 }
 
 
