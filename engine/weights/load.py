@@ -12,7 +12,9 @@ import torch
 from engine.errors import ModelError
 from engine.models.state import mismatch
 from engine.weights import native, official
+from engine.weights.config_check import ConfigError, check_gpt_config, check_sovits_config
 from engine.weights.configs import gpt_config_from_dict, sovits_config_from_dict
+from engine.weights.guard import check_tensors
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ def read_weights(path: Path | str, kind: str) -> Weights:
     path = Path(path)
     if path.suffix == ".safetensors":
         w = native.load(path, kind)
+        check_tensors(w.weight, str(path))
         return Weights(w.weight, w.config, w.info, w.version, path)
     if kind == "gpt":
         g = official.read_gpt(path)
@@ -54,11 +57,27 @@ def _check_keys(
         )
 
 
+def _checked(check, w: Weights) -> None:
+    try:
+        check(w.config)
+    except ConfigError as exc:
+        raise ModelError(
+            f"{w.path.name} cannot be used: {exc.message}.",
+            "The file is damaged or was not written by GPT-SoVITS or Timbre; get it again from a source "
+            "you trust.",
+        ) from exc
+
+
 def build_gpt(w: Weights, device: str | torch.device = "cpu"):
     """A Text2Semantic in eval mode with ``w`` loaded (sizes from its config and weights)."""
     from engine.models.t2s.model import Text2Semantic
 
     bert = w.weight.get("bert_proj.weight")
+    _checked(check_gpt_config, w)
+    if bert is not None and (bert.dim() != 2 or not 1 <= bert.shape[1] <= 4096):
+        raise ModelError(
+            f"{w.path.name}: bert_proj.weight has the shape {tuple(bert.shape)}.", "Check the file."
+        )
     cfg = gpt_config_from_dict(w.config, bert_dim=int(bert.shape[1]) if bert is not None else None)
     with torch.device("meta"):  # check names and shapes before allocating anything
         _check_keys(Text2Semantic(cfg), w.weight, w.path)
@@ -76,6 +95,7 @@ def build_sovits(w: Weights, device: str | torch.device = "cpu"):
             f"{w.path.name} is a GPT-SoVITS {w.version} model; Timbre reads v2.",
             "Use the v2 pretrained files or a v2 fine-tune.",
         )
+    _checked(check_sovits_config, w)
     cfg = sovits_config_from_dict(w.config)
     with torch.device("meta"):
         _check_keys(SynthesizerTrn(cfg), w.weight, w.path, optional=TRAIN_ONLY_PREFIX)

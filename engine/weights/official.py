@@ -20,6 +20,7 @@ import torch
 
 from engine.errors import ModelError
 from engine.fsutil import atomic_write_bytes
+from engine.weights.guard import check_archive, check_object, check_tensors
 
 log = logging.getLogger(__name__)
 
@@ -119,16 +120,28 @@ def load_checkpoint_bytes(data: bytes, name: str = "<bytes>") -> tuple[Any, byte
         raise ModelError(
             f"{name} is not a PyTorch checkpoint (it is not a zip archive).", "Check the file path."
         )
+    check_archive(data, name)
     try:
         with torch.serialization.safe_globals([HParams]):
             obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise _refusal(name, exc) from exc
-    except (RuntimeError, EOFError, ValueError) as exc:
-        raise ModelError(
-            f"Could not read {name}: {exc}", "The file may be truncated; download it again."
-        ) from exc
+        if "GLOBAL" in str(exc) or "weights_only" in str(exc).lower():
+            raise _refusal(name, exc) from exc
+        raise _unreadable(name, exc) from exc
+    except MemoryError as exc:
+        raise _unreadable(name, "it asks for more memory than the machine has") from exc
+    except Exception as exc:  # noqa: BLE001 - any other failure to read is a damaged file, never a crash
+        raise _unreadable(name, exc) from exc
+    check_object(obj, name)
     return obj, header
+
+
+def _unreadable(name: str, exc: Exception | str) -> ModelError:
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    return ModelError(
+        f"Could not read {name}: {detail}",
+        "The file is damaged or truncated; download it again from a source you trust.",
+    )
 
 
 def _read(path: Path | str) -> tuple[Any, bytes | None]:
@@ -149,6 +162,7 @@ def _tensors(obj: Any, path: Path | str, key: str = "weight") -> dict[str, torch
     bad = [k for k, v in weight.items() if not isinstance(v, torch.Tensor)]
     if bad:
         raise ModelError(f"{path}: entries that are not tensors in '{key}': {bad[:3]}", "Check the file.")
+    check_tensors(weight, str(path))
     return dict(weight)
 
 
