@@ -30,6 +30,23 @@ def safe_name(name: str, *, what: str = "name") -> str:
     return cleaned
 
 
+def inside(folder: Path | str, *parts: str | Path) -> Path:
+    """``folder/part/…``, refused with a StudioError unless it resolves inside ``folder``.
+
+    The one check for every path built from data (ids and names read from session.json or voice.json,
+    names typed by a person): absolute parts, ``..``, and symlinks that lead out are all refused.
+    """
+    base = Path(folder).resolve()
+    path = base.joinpath(*parts)
+    resolved = path.resolve()
+    if resolved != base and base not in resolved.parents:
+        raise StudioError(
+            f"Refused the path {path}: it leads outside {base}.",
+            "An id or name in a studio file was changed to point elsewhere; fix or remove that entry.",
+        )
+    return path
+
+
 def fsync_dir(path: Path) -> None:
     """Flush a directory entry to disk (best effort; some file systems refuse)."""
     try:

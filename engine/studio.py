@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.fsutil import safe_name
+from engine.errors import StudioError
+from engine.fsutil import inside, safe_name
 
 HOME_ENV = "TIMBRE_HOME"
 
@@ -20,7 +21,18 @@ class Studio:
     @classmethod
     def locate(cls, home: str | Path | None = None) -> Studio:
         """The studio at ``home``, else ``$TIMBRE_HOME``, else the current directory."""
-        chosen = home or os.environ.get(HOME_ENV) or os.getcwd()
+        if home is not None and not str(home).strip():
+            raise StudioError(
+                "The studio folder given with --home is empty.",
+                "Name a folder (--home ~/timbre), or leave --home out to use the current folder.",
+            )
+        env = os.environ.get(HOME_ENV)
+        if home is None and env is not None and not env.strip():
+            raise StudioError(
+                f"${HOME_ENV} is set but empty.",
+                f"Set it to a folder (export {HOME_ENV}=~/timbre), or unset it to use the current folder.",
+            )
+        chosen = home if home is not None else (env or os.getcwd())
         return cls(Path(chosen).expanduser().resolve())
 
     @property
@@ -33,11 +45,11 @@ class Studio:
 
     def session_dir(self, session_id: str) -> Path:
         """Folder of one recording session (the id is sanitised)."""
-        return self.recordings / safe_name(session_id, what="session name")
+        return inside(self.recordings, safe_name(session_id, what="session name"))
 
     def voice_dir(self, name: str) -> Path:
         """Folder of one voice (the name is sanitised)."""
-        return self.voices / safe_name(name, what="voice name")
+        return inside(self.voices, safe_name(name, what="voice name"))
 
     def ensure(self) -> Studio:
         """Create ``recordings/`` and ``voices/`` if missing and return self."""

@@ -17,10 +17,13 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands.record",
     "tui.commands.devices",
     "tui.commands.check",
+    "tui.commands.takes",
     "tui.commands.importing",
+    "tui.commands.sessions",
     "tui.commands.phonemes",
     "tui.commands.models",
     "tui.commands.say",
+    "tui.commands.voices",
 )
 
 
@@ -53,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``timbre`` console script."""
     from engine.errors import TimbreError
 
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 must not crash a message
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
