@@ -2,6 +2,18 @@
 
 Every mutating method saves at once (atomically), so a crash never loses a status change.
 ``Session.load`` first repairs takes left as ``*.partial.wav`` by a crash.
+
+Which takes are training data is decided in one place, :meth:`Session.training_takes`: accepted
+takes with a transcript and an audio file that were not cut short and did not fail the quality
+check. The session-root metadata.csv, ``clean/metadata.csv`` (engine.audio.denoise.prepare_session)
+and the trainer all use it.
+
+A take cut short (the app closed or crashed, or the microphone was lost, while it was recording)
+is marked ``interrupted`` in session.json (the value says how: see ``INTERRUPTED``) and is left
+out of training until the person records it again, edits its transcript to what was said, or
+accepts it explicitly. Each take also stores ``speech_seconds``: its length with leading/trailing
+silence trimmed as the clean copy is (engine.audio.denoise.speech_seconds); progress toward the
+60 s goal counts those.
 """
 
 from __future__ import annotations
@@ -27,6 +39,12 @@ SESSION_FILE = "session.json"
 METADATA_FILE = "metadata.csv"
 ROOM_TONE_FILE = "room_tone.wav"
 FORMAT_VERSION = 1
+INTERRUPTED: dict[str, str] = {
+    "crash": "recovered after a crash",
+    "quit": "Timbre was closed during the take",
+    "device": "the microphone was lost during the take",
+}
+"""How a take was cut short (the value of ``Take.interrupted``) and how to say it."""
 
 
 @dataclass
@@ -42,6 +60,25 @@ class Take:
     peak_dbfs: float | None = None
     quality: dict | None = None
     source: str = "recorded"
+    interrupted: str | None = None  # a key of INTERRUPTED when the take was cut short, else None
+    speech_seconds: float | None = None  # seconds once edge silence is trimmed; None: not measured
+
+    @property
+    def cut_short(self) -> bool:
+        """True for a recorded take that was cut short and is not yet re-recorded, edited or accepted."""
+        return self.interrupted is not None and self.status == "recorded"
+
+    @property
+    def interrupted_text(self) -> str:
+        """How the take was cut short, in plain words ("" when it was not)."""
+        if self.interrupted is None:
+            return ""
+        return INTERRUPTED.get(self.interrupted, self.interrupted)
+
+    @property
+    def speech_or_length(self) -> float:
+        """Speech seconds when measured, else the raw length."""
+        return self.seconds if self.speech_seconds is None else self.speech_seconds
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Take:
@@ -161,6 +198,8 @@ class Session:
             take.status, take.seconds, take.quality = "recorded", seconds, None
             take.overflow_count = take.clip_count = 0
             take.peak_dbfs = None
+            take.interrupted = "crash"
+            take.speech_seconds = session.measure_speech(index)
             log.warning("take %s recovered after a crash (%.1f s)", take.id, seconds)
             changed = True
         for index, take in enumerate(session.takes):
@@ -173,7 +212,12 @@ class Session:
                     "take %s is marked %s but its file is missing; back to pending", take.id, take.status
                 )
                 take.status, take.seconds, take.quality = "pending", 0.0, None
+                take.interrupted = take.speech_seconds = None
                 changed = True
+        for index, take in enumerate(session.takes):  # sessions from before speech_seconds, imports
+            if take.status in ("recorded", "accepted") and take.speech_seconds is None:
+                take.speech_seconds = session.measure_speech(index)
+                changed = changed or take.speech_seconds is not None
         if changed:
             session.save()
         return session
@@ -221,15 +265,84 @@ class Session:
         }
 
     def save(self) -> None:
-        """Write session.json and metadata.csv (accepted takes with text), each atomically."""
+        """Write session.json and metadata.csv (the takes of ``training_takes()``), each atomically."""
         self.dir.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.dir / SESSION_FILE, self.to_json())
-        lines = [
-            f"{take.id}|{_one_line(take.text)}"
-            for take in self.takes
-            if take.status == "accepted" and take.text
-        ]
-        atomic_write_text(self.dir / METADATA_FILE, "".join(line + "\n" for line in lines))
+        atomic_write_text(self.dir / METADATA_FILE, metadata_lines(self.training_takes()[0]))
+
+    # ----------------------------------------------------------------- training data
+    def training_takes(self) -> tuple[list[Take], list[tuple[Take, str]]]:
+        """The takes that are training data, and every other take with a plain reason why not.
+
+        Included, in session order: accepted takes that have a transcript and an audio file, were
+        not cut short, and did not fail the quality check (a take not analysed yet counts; preparing
+        analyses it first). Excluded: every other take, each with one reason a person can act on.
+        This is the one rule: metadata.csv, clean/metadata.csv and the trainer all use it.
+        """
+        included: list[Take] = []
+        excluded: list[tuple[Take, str]] = []
+        for index, take in enumerate(self.takes):
+            why = self.left_out_because(index)
+            if why is None:
+                included.append(take)
+            else:
+                excluded.append((take, why))
+        return included, excluded
+
+    def left_out_because(self, index: int) -> str | None:
+        """Why take ``index`` is not training data (a plain reason), or None when it is."""
+        take = self.takes[index]
+        if take.status == "pending":
+            return "not recorded yet"
+        if take.status in ("skipped", "rejected"):
+            return take.status
+        if not self.take_path(index).is_file():
+            return "audio file missing"
+        if take.cut_short:
+            return (
+                f"cut short ({take.interrupted_text}): record it again, edit the transcript to what "
+                "was said, or accept it"
+            )
+        if take.status != "accepted":
+            return "not reviewed: accept it to train on it"
+        if not take.text.strip():
+            return "no transcript: type what is said"
+        failed = _failed_checks(take.quality)
+        if failed is not None:
+            return f"failed the quality check ({failed})"
+        return None
+
+    @property
+    def training_seconds(self) -> float:
+        """Seconds of speech in the takes ``training_takes()`` includes."""
+        return sum(t.speech_or_length for t in self.training_takes()[0])
+
+    def cut_short_indices(self) -> list[int]:
+        """Positions of the takes cut short that still wait for the person (re-record, edit or accept)."""
+        return [index for index, take in enumerate(self.takes) if take.cut_short]
+
+    def resume_index(self) -> int | None:
+        """Where to put the person when the session opens: the first take cut short, else the next pending."""
+        cut = self.cut_short_indices()
+        return cut[0] if cut else self.next_pending()
+
+    def measure_speech(self, index: int, audio: Any = None) -> float | None:
+        """Speech seconds of take ``index`` (from ``audio`` if given, an engine Audio); None if unreadable."""
+        from engine.audio.denoise import speech_seconds
+        from engine.errors import AudioError
+
+        try:
+            if audio is None:
+                from engine.audio.io import read_audio
+
+                path = self.take_path(index)
+                if not path.is_file():
+                    return None
+                audio = read_audio(path)
+            return speech_seconds(audio.samples, audio.samplerate)
+        except (AudioError, OSError, ValueError) as exc:
+            log.warning("could not measure the speech in take %s: %s", self.takes[index].id, exc)
+            return None
 
     # ----------------------------------------------------------------- paths
     def take_path(self, index: int) -> Path:
@@ -254,8 +367,14 @@ class Session:
         return f"{(max(numbers) if numbers else 0) + 1:04d}"
 
     # ----------------------------------------------------------------- changes (each saves)
-    def record_result(self, index: int, result: Any) -> None:
-        """Store a finished take (a TakeResult): status "recorded", its numbers filled in."""
+    def record_result(self, index: int, result: Any, *, interrupted: str | None = None) -> None:
+        """Store a finished take (a TakeResult): status "recorded", its numbers and speech seconds filled in.
+
+        ``interrupted`` (a key of INTERRUPTED) marks a take cut short; a take recorded to its end
+        clears the mark. Reads the take once to measure its speech (a few milliseconds).
+        """
+        if interrupted is not None and interrupted not in INTERRUPTED:
+            raise ValueError(f"unknown interruption {interrupted!r}")
         take = self.takes[index]
         take.status = "recorded"
         take.seconds = float(result.seconds)
@@ -263,6 +382,8 @@ class Session:
         take.clip_count = int(result.clip_count)
         take.peak_dbfs = _finite_or_none(result.peak_dbfs)
         take.quality = None
+        take.interrupted = interrupted
+        take.speech_seconds = self.measure_speech(index)
         self.ready = False
         self.save()
 
@@ -281,6 +402,8 @@ class Session:
                 f"Take {take.id} has no recording yet, so it cannot be {status}.", "Record it first."
             )
         take.status = status
+        if status == "accepted":  # accepting a take cut short is the person saying it is fine as it is
+            take.interrupted = None
         self.ready = False
         self.save()
 
@@ -292,16 +415,20 @@ class Session:
         return len(self.takes) - 1
 
     def set_text(self, index: int, text: str) -> None:
-        """Change a take's transcript (typed in Review); the session needs preparing again."""
+        """Change a take's transcript (typed in Review); the session needs preparing again.
+
+        The person has said what the take holds, so a take cut short no longer waits for them.
+        """
         self.takes[index].text = _one_line(text)
+        self.takes[index].interrupted = None
         self.ready = False
         self.save()
 
     # ----------------------------------------------------------------- progress
     @property
     def accepted_seconds(self) -> float:
-        """Total seconds of accepted takes."""
-        return sum(t.seconds for t in self.takes if t.status == "accepted")
+        """Seconds of speech in accepted takes (``speech_seconds``; raw length where not measured)."""
+        return sum(t.speech_or_length for t in self.takes if t.status == "accepted")
 
     @property
     def is_complete(self) -> bool:
@@ -332,6 +459,49 @@ class Session:
 
 def _one_line(text: str) -> str:
     return " ".join(text.replace("|", " ").split())
+
+
+def metadata_lines(takes: list[Take]) -> str:
+    """LJSpeech-style ``0001|text`` lines, one per take, each ending in a newline."""
+    return "".join(f"{take.id}|{_one_line(take.text)}\n" for take in takes)
+
+
+def left_out_lines(excluded: list[tuple[Take, str]]) -> list[str]:
+    """``training_takes()``'s left-out takes as lines "0003, 0007: reason", one per reason, in take order.
+
+    Runs of consecutive ids are written as a range ("0005–0030"), so every take is named.
+    """
+    groups: dict[str, list[str]] = {}
+    for take, why in excluded:
+        groups.setdefault(why, []).append(take.id)
+    return [f"{_id_ranges(ids)}: {why}" for why, ids in groups.items()]
+
+
+def _id_ranges(ids: list[str]) -> str:
+    runs: list[list[str]] = []
+    for take_id in ids:
+        last = runs[-1][-1] if runs else None
+        if last is not None and take_id.isdigit() and last.isdigit() and int(take_id) == int(last) + 1:
+            runs[-1].append(take_id)
+        else:
+            runs.append([take_id])
+    parts = [
+        run[0] if len(run) == 1 else f"{run[0]}, {run[1]}" if len(run) == 2 else f"{run[0]}–{run[-1]}"
+        for run in runs
+    ]
+    return ", ".join(parts)
+
+
+def _failed_checks(quality: dict | None) -> str | None:
+    """The labels of the failed checks of a stored report ("Clipping: 1.2 %"), or None if it did not fail."""
+    if not quality or quality.get("verdict") != "fail":
+        return None
+    failed = [
+        f"{c.get('label') or c.get('key', '?')}: {c.get('figure', '')}".rstrip(": ")
+        for c in quality.get("checks", [])
+        if c.get("verdict") == "fail"
+    ]
+    return "; ".join(failed) or "failed"
 
 
 def _partial_ages(folder: Path) -> list[float]:

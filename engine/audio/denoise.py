@@ -143,6 +143,19 @@ def trim_edges(x: np.ndarray, sr: int, keep_s: float) -> np.ndarray:
     return x[start:stop]
 
 
+def speech_seconds(x: np.ndarray, sr: int, keep_s: float = DenoiseSettings.edge_silence_s) -> float:
+    """Seconds of a take once leading/trailing silence is trimmed as ``trim_edges`` trims the clean copy.
+
+    This is the length training uses (speech plus ``keep_s`` of silence each side), measured on the
+    raw take with its DC offset removed; it is what counts toward the 60 s goal.
+    """
+    x = np.asarray(x, dtype=np.float32).reshape(-1)
+    if x.size == 0 or sr <= 0:
+        return 0.0
+    centred = x - np.float32(np.mean(x, dtype=np.float64))
+    return round(len(trim_edges(centred, sr, keep_s)) / sr, 3)
+
+
 def normalise_peak(x: np.ndarray, peak: float) -> np.ndarray:
     """Scale so the largest sample is ``peak`` (silence is left alone)."""
     top = float(np.max(np.abs(x))) if x.size else 0.0
@@ -194,24 +207,29 @@ class PrepareResult:
     """What 'prepare for training' produced."""
 
     cleaned: list[CleanResult]
-    excluded: list[tuple[str, str]]  # (take id, why)
+    excluded: list[tuple[str, str]]  # (take id, why) for every take left out, from Session.training_takes
     seconds: float
     elapsed_s: float
 
 
-def trainable(session: Session, index: int) -> str | None:
-    """Why take ``index`` cannot be trained on, or None when it can."""
-    take = session.takes[index]
-    if take.status not in ("recorded", "accepted"):
-        return f"status {take.status}"
-    if not take.text.strip():
-        return "no transcript"
-    if not session.take_path(index).is_file():
-        return "audio file missing"
-    quality = take.quality or {}
-    if quality.get("verdict") == "fail":
-        return "failed the quality check"
-    return None
+def _unreadable_report(take_id: str, seconds: float, why: str) -> dict:
+    """A stored take report whose one failed check says the file cannot be read (so the take is left out)."""
+    check = {
+        "key": "format",
+        "label": "Format",
+        "figure": "unreadable",
+        "verdict": "fail",
+        "advice": why,
+        "value": None,
+    }
+    return {
+        "path": "",
+        "seconds": seconds,
+        "source": "",
+        "checks": [check],
+        "take_id": take_id,
+        "verdict": "fail",
+    }
 
 
 def prepare_session(
@@ -221,11 +239,12 @@ def prepare_session(
     progress: Callable[[int, int, str], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> PrepareResult:
-    """Write clean/NNNN.wav for every trainable take and mark the session ready (refuses while recording).
+    """Write clean/NNNN.wav for the takes of ``session.training_takes()`` and mark the session ready.
 
-    clean/metadata.csv then lists exactly the prepared takes ("0001|text"): the training set.
-    Takes are analysed first when they have no stored report. Rejected, skipped and pending takes,
-    takes without a transcript and takes that fail the quality check are excluded and listed.
+    Accepted takes only: accepted takes without a stored report are analysed first (a failed check
+    then leaves them out), and a take whose file cannot be read is stored as failed. clean/metadata.csv
+    then lists exactly the takes ``training_takes()`` includes, the same as the session-root
+    metadata.csv; ``excluded`` names every other take with the reason. Refuses while recording.
     """
     from engine.audio.quality import analyse_audio
 
@@ -234,62 +253,61 @@ def prepare_session(
     start = time.perf_counter()
     noise = load_noise_profile(session.room_tone_path())
     cleaned: list[CleanResult] = []
-    excluded: list[tuple[str, str]] = []
-    indices = list(range(len(session.takes)))
-    for n, index in enumerate(indices):
+    candidates = [i for i, t in enumerate(session.takes) if t.status == "accepted"]
+    for n, index in enumerate(candidates):
         if cancelled is not None and cancelled():
             break
         take = session.takes[index]
         if progress:
-            progress(n, len(indices), take.id)
-        audio: Audio | None = None  # read once for both the analysis and the cleaning
-        if (
-            take.status in ("recorded", "accepted")
-            and take.quality is None
-            and session.take_path(index).is_file()
-        ):
-            try:
-                audio = read_audio(session.take_path(index))
-            except AudioError as exc:
-                excluded.append((take.id, exc.message))
-                continue
-            take.quality = analyse_audio(
-                audio, overflow_count=take.overflow_count, transcript=take.text, take_id=take.id
-            ).to_dict()
-        why = trainable(session, index)
-        if why:
-            excluded.append((take.id, why))
-            continue
-        if recording_in_progress(session):
-            raise RecordingInProgress(f"Session {session.id} started recording while it was being prepared.")
+            progress(n, len(candidates), take.id)
+        if not session.take_path(index).is_file():
+            continue  # training_takes says "audio file missing"
+        audio: Audio | None = None  # read once for the analysis, the speech length and the cleaning
         try:
+            if take.quality is None:
+                audio = read_audio(session.take_path(index))
+                take.quality = analyse_audio(
+                    audio, overflow_count=take.overflow_count, transcript=take.text, take_id=take.id
+                ).to_dict()
+                take.speech_seconds = session.measure_speech(index, audio)
+            if session.left_out_because(index) is not None:
+                continue
+            if recording_in_progress(session):
+                raise RecordingInProgress(
+                    f"Session {session.id} started recording while it was being prepared."
+                )
             audio = audio or read_audio(session.take_path(index))
             cleaned.append(clean_audio(audio, session.clean_path(index), noise, settings))
         except AudioError as exc:
-            excluded.append((take.id, exc.message))
+            if isinstance(exc, RecordingInProgress):
+                raise
+            take.quality = _unreadable_report(take.id, take.seconds, exc.message)
     if progress:
-        progress(len(indices), len(indices), "")
+        progress(len(candidates), len(candidates), "")
+    included, left_out = session.training_takes()
+    names = {f"{t.id}.wav" for t in included}
+    cleaned = [c for c in cleaned if c.path.name in names]
     done = cancelled is None or not cancelled()
     if done:
         _write_manifest(session, cleaned)
     _mark_ready(session, done and bool(cleaned))
     session.save()
+    excluded = [(t.id, why) for t, why in left_out]
     return PrepareResult(cleaned, excluded, sum(c.seconds for c in cleaned), time.perf_counter() - start)
 
 
 def _write_manifest(session: Session, cleaned: list[CleanResult]) -> None:
     """Write clean/metadata.csv ("0001|text") naming exactly the training takes; remove stale clean files."""
     from engine.fsutil import atomic_write_text
+    from engine.session import metadata_lines
 
     folder = session.dir / "clean"
     folder.mkdir(parents=True, exist_ok=True)
     keep = {c.path.name for c in cleaned}
-    texts = {f"{t.id}.wav": t.text for t in session.takes}
     for old in folder.glob("*.wav"):
         if old.name not in keep:  # a take rejected or failed since the last run: not training data any more
             old.unlink(missing_ok=True)
-    lines = [f"{name[:-4]}|{texts.get(name, '')}\n" for name in sorted(keep)]
-    atomic_write_text(folder / MANIFEST, "".join(lines))
+    atomic_write_text(folder / MANIFEST, metadata_lines([t for t in session.takes if f"{t.id}.wav" in keep]))
 
 
 def _mark_ready(session: Session, ready: bool) -> None:

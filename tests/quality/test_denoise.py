@@ -146,23 +146,26 @@ def test_prepare_session_writes_clean_takes_and_marks_ready(tmp_path, voices):
             ("clipped", "three", "accepted"),
             ("clean2", "", "accepted"),
             ("clean2", "five", "rejected"),
+            ("clean", "six", "accepted"),
         ],
     )
     steps = []
     result = prepare_session(session, progress=lambda i, n, tid: steps.append((i, n)))
-    assert [c.path.name for c in result.cleaned] == ["0001.wav", "0002.wav"]
-    assert dict(result.excluded) == {
-        "0003": "failed the quality check",
-        "0004": "no transcript",
-        "0005": "status rejected",
-    }
+    assert [c.path.name for c in result.cleaned] == ["0001.wav", "0006.wav"]  # accepted takes only
+    reasons = dict(result.excluded)
+    assert set(reasons) == {"0002", "0003", "0004", "0005"}  # every take left out is named, with why
+    assert reasons["0002"] == "not reviewed: accept it to train on it"
+    assert reasons["0003"].startswith("failed the quality check (Clipping: ")  # accepted, yet named
+    assert reasons["0004"].startswith("no transcript")
+    assert reasons["0005"] == "rejected"
     assert result.cleaned[0].info.mode == "stationary" and result.cleaned[1].info.mode == "skipped"
-    assert steps[-1] == (5, 5)
+    assert steps[-1] == (4, 4)  # the accepted takes
     for c in result.cleaned:
         info = sf.info(str(c.path))
         assert (info.samplerate, info.channels) == (32000, 1)
     manifest = (session.dir / "clean" / "metadata.csv").read_text()
-    assert manifest == "0001|one\n0002|two\n"
+    assert manifest == "0001|one\n0006|six\n"
+    assert (session.dir / "metadata.csv").read_text() == manifest  # one rule: both files agree
     again = Session.load(Studio(tmp_path / "studio"), session.id)
     assert again.ready and again.takes[0].quality["verdict"] == "warn"
     again.set_status(1, "rejected")

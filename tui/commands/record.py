@@ -194,9 +194,11 @@ def _interactive(session, recorder, stdin: TextIO) -> None:
 
     live = sys.stdout.isatty()
     total = len(session.takes)
-    while (index := session.next_pending()) is not None:
+    while (index := session.resume_index()) is not None:
         take = session.takes[index]
         _say(f"\n[{index + 1}/{total}] {take.text}")
+        if take.cut_short:
+            _say(f"  ◐ this take was cut short ({take.interrupted_text}): record it again, or s to skip it")
         _say("  Enter: start recording   s: skip   q: quit")
         line = stdin.readline()
         if not line or line.strip().lower() == "q":

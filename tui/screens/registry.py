@@ -20,6 +20,8 @@ SCREENS: dict[str, str] = {
     "new-session": "tui.screens.new_session:NewSessionDialog",
     "review": "tui.screens.review:ReviewScreen",
     "train": "tui.screens.train:TrainMonitorScreen",
+    "train-start": "tui.screens.train_start:TrainStartScreen",
+    "speak": "tui.screens.speak:SpeakScreen",
 }
 
 

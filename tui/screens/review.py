@@ -16,7 +16,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -31,7 +32,81 @@ STATUS_TEXT: dict[str, str] = {
     "skipped": "↷ skipped",
     "rejected": "✗ rejected",
 }
+CUT_SHORT_TEXT = "◐ cut short"
 ANALYSED = ("recorded", "accepted")
+
+
+def needs_analysis(take: Any) -> bool:
+    """A recorded or accepted take without a stored report or without its speech seconds."""
+    return take.status in ANALYSED and (not take.quality or take.speech_seconds is None)
+
+
+def status_text(take: Any) -> str:
+    """The status column: glyph and word ("◐ cut short" for a take cut short by a crash or a quit)."""
+    if getattr(take, "cut_short", False):
+        return CUT_SHORT_TEXT
+    return STATUS_TEXT.get(take.status, take.status)
+
+
+def training_line(session: Any) -> str:
+    """One line saying what training gets: accepted takes only, how much speech, what waits for the person."""
+    included, excluded = session.training_takes()
+    to_review = sum(1 for t, _ in excluded if t.status == "recorded" and not t.cut_short)
+    cut = sum(1 for t, _ in excluded if t.cut_short)
+    line = f"Training uses accepted takes only: {len(included)} ({session.training_seconds:.0f} s of speech)"
+    if to_review:
+        line += f" · {to_review} to review (a)"
+    if cut:
+        line += f" · {cut} cut short"
+    return line
+
+
+def prepared_text(result: Any, session: Any) -> Text:
+    """What 'prepare for training' did: the takes cleaned, then every take left out with the reason."""
+    from engine.session import left_out_lines
+
+    out = Text()
+    n = len(result.cleaned)
+    out.append(f"Prepared for training: {n} accepted take{'' if n == 1 else 's'}", style="bold")
+    out.append(f", {result.seconds:.1f} s.\n" if n else ".\n")
+    if not n:
+        out.append("Nothing to train on yet: accept takes (a) that have a transcript.\n")
+    by_id = {t.id: t for t in session.takes}
+    left = [(by_id[i], why) for i, why in result.excluded if i in by_id]
+    if left:
+        out.append(f"\nLeft out ({len(left)}):\n", style="bold")
+        for line in left_out_lines(left):
+            out.append(f"• {line}\n")
+    return out
+
+
+class PreparedDialog(ModalScreen[None]):
+    """The outcome of 'prepare for training': enter or esc closes it."""
+
+    DEFAULT_CSS = """
+    PreparedDialog { align: center middle; }
+    PreparedDialog > Vertical { width: 76; max-width: 100%; height: auto; max-height: 90%;
+                                border: thick $accent; padding: 0 1; background: $surface; }
+    PreparedDialog VerticalScroll { height: auto; max-height: 18; }
+    PreparedDialog .keys { text-style: bold; }
+    """
+
+    BINDINGS: ClassVar[list[Binding]] = [
+        Binding("enter,escape", "close", "Close", id="prepared.close"),
+    ]
+
+    def __init__(self, body: Text) -> None:
+        super().__init__()
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            with VerticalScroll():
+                yield Static(self.body, id="prepared-body")
+            yield Static(Text("[enter] close"), classes="keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 def update_transcript_check(quality: dict[str, Any], text: str) -> None:
@@ -54,7 +129,16 @@ def report_text(take: Any) -> Text:
     """The full report of one take: a line per check (glyph, label, figure) and advice under problems."""
     out = Text()
     out.append(f"Take {take.id}", style="bold")
-    out.append(f" · {STATUS_TEXT.get(take.status, take.status)} · {take.seconds:.1f} s\n")
+    out.append(f" · {status_text(take)} · {take.seconds:.1f} s")
+    if take.speech_seconds is not None and take.status in ANALYSED:
+        out.append(f" ({take.speech_seconds:.1f} s speech)")
+    out.append("\n")
+    if getattr(take, "cut_short", False):
+        out.append(
+            f"◐ Cut short ({take.interrupted_text}): left out of training until you record it again (r), "
+            "edit the transcript to what was said (e), or accept it as it is (a).\n",
+            style="bold",
+        )
     out.append(take.text or "⟨no transcript: press e to type it⟩", style="italic" if take.text else "bold")
     out.append("\n")
     quality = take.quality
@@ -67,7 +151,7 @@ def report_text(take: Any) -> Text:
         style = {"warn": "yellow", "fail": "bold red"}.get(verdict, "")
         out.append(f"\n{glyph} {check.get('label', '')}: ", style=style)
         out.append(str(check.get("figure", "")))
-        if verdict != "ok":
+        if verdict != "ok" or check.get("key") == "dnsmos":  # the listening score explains itself
             out.append(f"\n    {check.get('advice', '')}", style="dim")
     return out
 
@@ -80,11 +164,15 @@ class ReviewScreen(TimbreScreen):
 Every take of the session with its quality verdict: ✓ ok, ! warning, ✗ fail (… not analysed yet).
 The panel on the right is the full report of the selected take: each measurement and, for each
 problem, what to do about it. The lines at the bottom sum up the session, worst problems first.
+The listening score (DNSMOS) is a model's guess of how a listening panel would rate the take,
+1 bad to 5 excellent, for the voice, the background and overall; it ranks reference takes.
+◐ cut short marks a take that a crash, a quit or a lost microphone stopped mid-sentence.
 
 a accepts the take, x rejects it, r records it again, e edits its transcript (a take without a
 transcript is left out of training). p plays the raw take, c the cleaned one (made on first use),
 to compare them. i imports audio files into this session. t prepares the session for training:
-it cleans every accepted or recorded take that has a transcript and does not fail, into clean/.
+it uses accepted takes only, cleaning each one that has a transcript, was not cut short and does
+not fail its check into clean/, and then lists every take it left out and why.
 """
 
     BINDINGS: ClassVar[list[Binding]] = [
@@ -100,7 +188,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
             "t",
             "prepare",
             "Prepare",
-            tooltip="Clean the takes and mark the session ready",
+            tooltip="Clean the accepted takes and mark the session ready",
             id="review.prepare",
         ),
         Binding("i", "import_files", "Import", tooltip="Add audio files to this session", id="review.import"),
@@ -146,11 +234,27 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         self.query_one("#review-progress-row").display = False
         self.refresh_all()
         self.query_one("#review-takes", DataTable).focus()
-        if any(t.status in ANALYSED and not t.quality for t in self.session.takes):
+        self.announce_cut_short()
+        if any(needs_analysis(t) for t in self.session.takes):
             self.analyse_missing()
 
     def on_unmount(self) -> None:
         self._closed = True
+
+    def announce_cut_short(self) -> None:
+        """Say which takes were cut short (a crash, a quit) and put the cursor on the first one."""
+        cut = [self.session.takes[i] for i in self.session.cut_short_indices()]
+        if not cut:
+            return
+        self.select_take(cut[0].id)
+        names = ", ".join(f"{t.id} ({t.interrupted_text})" for t in cut)
+        self.notify(
+            f"Cut short: take {names}. Left out of training until you record it again (r), edit its "
+            "transcript (e), or accept it as it is (a).",
+            title="Takes cut short",
+            severity="warning",
+            timeout=15,
+        )
 
     def on_screen_resume(self) -> None:
         if not self._shown:  # the first resume is the screen opening: on_mount did the work
@@ -180,7 +284,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
             table.add_row(
                 take.id,
                 check,
-                STATUS_TEXT.get(take.status, take.status),
+                status_text(take),
                 f"{take.seconds:4.1f}" if take.seconds else "  – ",
                 text,
                 key=take.id,
@@ -213,17 +317,19 @@ it cleans every accepted or recorded take that has a transcript and does not fai
     def refresh_summary(self) -> None:
         summary = self.session_summary()
         ready = "✓ ready for training" if self.session.ready else "not prepared yet (t)"
-        title = f"Review · {self.session.id} · {summary.usable_seconds:.0f} s usable of 60 s · {ready}"
+        seconds = self.session.training_seconds  # speech in the takes training uses (accepted ones)
+        title = f"Review · {self.session.id} · {seconds:.0f} s for training of 60 s · {ready}"
         self.query_one("#review-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
         rank = {"fail": 0, "warn": 1}
         items = [
             (rank[c.verdict], f"{c.glyph} {c.label}: {c.figure}. {c.advice}")
             for c in summary.checks
-            if c.verdict != "ok"
+            if c.verdict != "ok" and c.key != "total"  # the training line says how much speech counts
         ]
         items += [(rank[p.verdict], p.line()) for p in summary.problems]
         items.sort(key=lambda item: item[0])  # worst first; stable, so session totals lead each group
-        lines = Text("\n".join(text for _, text in items[:3]) or "✓ No problems found.")
+        problems = "\n".join(text for _, text in items[:3]) or "✓ No problems found."
+        lines = Text(training_line(self.session) + "\n" + problems)
         self.query_one("#review-summary", Static).update(lines)
 
     def reload_session(self) -> None:
@@ -237,7 +343,7 @@ it cleans every accepted or recorded take that has a transcript and does not fai
             self.notify(explain(exc), severity="error", timeout=10)
             return
         self.refresh_all()
-        if any(t.status in ANALYSED and not t.quality for t in self.session.takes):
+        if any(needs_analysis(t) for t in self.session.takes):
             self.analyse_missing()
 
     def select_take(self, take_id: str) -> None:
@@ -274,10 +380,10 @@ it cleans every accepted or recorded take that has a transcript and does not fai
     # ------------------------------------------------------------- workers
     @work(thread=True, exclusive=True, group="review-analysis", exit_on_error=False)
     def analyse_missing(self) -> None:
-        """Analyse takes that have no stored report (thread)."""
+        """Analyse takes that have no stored report, and measure the speech of those without (thread)."""
         from engine.audio.quality import analyse_file
 
-        todo = [i for i, t in enumerate(self.session.takes) if t.status in ANALYSED and not t.quality]
+        todo = [i for i, t in enumerate(self.session.takes) if needs_analysis(t)]
         worker = get_current_worker()
         for n, index in enumerate(todo):
             if worker.is_cancelled:
@@ -287,13 +393,15 @@ it cleans every accepted or recorded take that has a transcript and does not fai
             if not path.is_file():
                 continue
             try:
-                report = analyse_file(
-                    path, overflow_count=take.overflow_count, transcript=take.text, take_id=take.id
-                )
+                if not take.quality:
+                    take.quality = analyse_file(
+                        path, overflow_count=take.overflow_count, transcript=take.text, take_id=take.id
+                    ).to_dict()
             except Exception as exc:  # an unreadable take is shown, not fatal
                 self.app.call_from_thread(self.notify, f"Take {take.id}: {exc}", severity="warning")
                 continue
-            take.quality = report.to_dict()
+            if take.speech_seconds is None:  # e.g. just imported: what counts toward the 60 s
+                take.speech_seconds = self.session.measure_speech(index)
             self.app.call_from_thread(self.show_progress, "Checking", n + 1, len(todo))
         self.session.save()
         self.app.call_from_thread(self._analysis_done)
@@ -321,17 +429,19 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         excluded = f"; {len(result.excluded)} left out" if result.excluded else ""
         if result.cleaned:
             message = (
-                f"{len(result.cleaned)} takes cleaned ({result.seconds:.0f} s){excluded}. Ready for training."
+                f"{len(result.cleaned)} accepted takes cleaned ({result.seconds:.0f} s){excluded}. "
+                "Ready for training."
             )
-            self.app.call_from_thread(self._finish, message, "information")
+            self.app.call_from_thread(self._finish, message, "information", result)
         else:
             self.app.call_from_thread(
                 self._finish,
-                f"No take could be prepared{excluded}: accept takes with a transcript.",
+                f"No take could be prepared{excluded}: accept takes (a) with a transcript.",
                 "warning",
+                result,
             )
 
-    def _finish(self, message: str, severity: str) -> None:
+    def _finish(self, message: str, severity: str, prepared: Any = None) -> None:
         self.busy = None
         if self._closed:
             self.app.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
@@ -339,6 +449,8 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         self.hide_progress()
         self.refresh_all()
         self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+        if prepared is not None:  # name every take left out, and why
+            self.app.push_screen(PreparedDialog(prepared_text(prepared, self.session)))
 
     @work(thread=True, exclusive=True, group="review-clean-one", exit_on_error=False)
     def _clean_and_play(self, index: int) -> None:
@@ -381,6 +493,8 @@ it cleans every accepted or recorded take that has a transcript and does not fai
                 severity="warning",
                 timeout=6,
             )
+        if index is not None and self.session.takes[index].cut_short:
+            self.notify("Accepted as it is, although it was cut short.", timeout=4)
         self._set_status("accepted")
 
     def action_reject(self) -> None:
@@ -465,7 +579,8 @@ it cleans every accepted or recorded take that has a transcript and does not fai
         if self.is_busy():
             return
         self.busy = "preparing for training"
-        self.show_progress("Cleaning", 0, max(1, len(self.session.takes)))
+        accepted = sum(1 for t in self.session.takes if t.status == "accepted")  # accepted takes only
+        self.show_progress("Cleaning", 0, max(1, accepted))
         self._prepare_worker()
 
     def action_import_files(self) -> None:

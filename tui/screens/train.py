@@ -82,6 +82,7 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
         self._sample_rows: list[str] = []
         self.played: str | None = None  # what the player line says
         self.bad_lines = 0
+        self._shown_running: tuple[str, bool] | None = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -209,6 +210,10 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
         """Draw every pane from the state."""
         self._dirty = False
         s = self.state
+        running = (s.status, self.proc is not None or self.pid is not None)
+        if running != self._shown_running:  # the footer offers cancel or resume to match
+            self._shown_running = running
+            self.refresh_bindings()
         width = max(40, self.size.width or 80)
         status = STATUS_TEXT.get(s.status, s.status)
         if self.cancel_requested and not s.finished:

@@ -9,12 +9,14 @@ from rich.text import Text
 from textual.widget import Widget
 
 STATUS_GLYPHS: dict[str, str] = {
-    "pending": "○ pending ",
-    "recorded": "◆ recorded",
-    "accepted": "✓ accepted",
-    "skipped": "↷ skipped ",
-    "rejected": "✗ rejected",
+    "pending": "○ pending  ",
+    "recorded": "◆ recorded ",
+    "accepted": "✓ accepted ",
+    "skipped": "↷ skipped  ",
+    "rejected": "✗ rejected ",
 }
+CUT_SHORT_GLYPH = "◐ cut short"
+"""A recorded take cut short (crash, quit, lost microphone): left out of training until redone or kept."""
 STATUS_STYLES: dict[str, str] = {
     "pending": "dim",
     "recorded": "yellow",
@@ -28,7 +30,10 @@ def take_row(take: Any, current: bool) -> Text:
     """One line describing a take: marker, id, status, length, problems, text."""
     row = Text("▶ " if current else "  ", style="bold" if current else "")
     row.append(f"{take.id} ")
-    row.append(STATUS_GLYPHS.get(take.status, take.status), style=STATUS_STYLES.get(take.status, ""))
+    if getattr(take, "cut_short", False):
+        row.append(CUT_SHORT_GLYPH, style="bold yellow")
+    else:
+        row.append(STATUS_GLYPHS.get(take.status, take.status), style=STATUS_STYLES.get(take.status, ""))
     row.append(f" {take.seconds:5.1f} s" if take.seconds else "        ")
     if take.clip_count:
         row.append(f" CLIP ×{take.clip_count}", style="bold red")
