@@ -75,6 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("timbre: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the file system said no (full disk, name too long, no permission…)
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"timbre: {exc.strerror or exc}{where}", file=sys.stderr)
+        hint = "check the path, the free disk space and the permissions, then try again."
+        print(f"  hint: {hint}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

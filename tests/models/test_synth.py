@@ -299,6 +299,23 @@ def test_models_import_makes_a_voice_from_official_files(env, studio_home, refer
     assert not (studio_home / "voices" / "dee").exists()
 
 
+def test_models_import_failing_midway_leaves_no_half_voice(env, studio_home, reference, monkeypatch, capsys):
+    import shutil
+
+    from tui.cli import main
+
+    argv = ["--home", str(studio_home), "models", "import", "--voice", "ed", "--gpt",
+            str(env / part("gpt").files[0].path), "--sovits", str(env / part("sovits").files[0].path),
+            "--ref", str(reference), "--ref-text", REF_TEXT, "--lang", "en"]  # fmt: skip
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", disk_full)
+    assert main(argv) == 2 and "No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in (studio_home / "voices").iterdir()) == []  # no voice, no staging folder
+
+
 def test_a_bad_reference_fails_before_any_model_loads(bad_refs, monkeypatch):
     import engine.synth as synth_module
 
@@ -357,3 +374,191 @@ def test_say_refuses_impossible_settings_with_clear_messages(env, reference, cap
     assert main(emoji) == 2 and "transcript" in capsys.readouterr().err
     assert main(base + ["-o", str(reference.parent), "hi"]) == 2
     assert "Cannot write" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- judged passes, streaming
+
+
+def test_a_pass_judged_fine_is_what_gpt_infer_gives(models, reference):
+    """The judged path keeps the first pass untouched: tokens and audio as infer + decode give them."""
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
+    (chunk,) = list(synth.stream("Hello there.", FAST))
+    assert chunk.attempts == 1 and chunk.verdict == "ok" and chunk.seed == 7
+    ref = synth.reference()
+    ids, bert, _ = synth._phones("Hello there.", "en")
+    target = torch.tensor([ids])
+    tokens = models.gpt.infer(
+        torch.cat([ref.phone_ids, target], 1), torch.cat([ref.bert, bert.unsqueeze(0)], 2),
+        ref.prompt_tokens, max_steps=12, generator=torch.Generator().manual_seed(7),
+    )  # fmt: skip
+    wav = models.sovits.decode(
+        tokens.unsqueeze(0), target, ge=ref.ge, noise_scale=0.5, generator=torch.Generator().manual_seed(8)
+    )
+    assert chunk.tokens == tokens.shape[1] == 11  # the cap: steps 1..11 (the reference's rule)
+    assert np.array_equal(chunk.audio, wav[0, 0].numpy())
+
+
+class ScriptedGPT(Text2Semantic):
+    """A TINY GPT whose passes are scripted by seed: ``plans[seed] = (tokens, ends on EOS)``."""
+
+    def __init__(self, plans: dict, default) -> None:
+        torch.manual_seed(0)
+        super().__init__(GPT_TINY)
+        self.eval()
+        self.plans, self.default, self.seeds, self.phone_ids = plans, default, [], []
+
+    def decode_steps(self, phone_ids, bert, prompt_tokens, params, *, max_steps=None, generator=None, **_):
+        from engine.models.t2s.model import STOP_EOS_SAMPLED, STOP_MAX_STEPS, DecodeStep
+
+        seed = generator.initial_seed()
+        self.seeds.append(seed)
+        self.phone_ids.append(phone_ids)
+        plan = self.plans.get(seed, self.default)
+        tokens, eos = plan(prompt_tokens[0].tolist()) if callable(plan) else plan
+        cap = max_steps or 1500
+        for i, tok in enumerate(tokens[:cap]):
+            stop = STOP_MAX_STEPS if i == cap - 1 else None
+            yield DecodeStep(i, tok, stop)
+            if stop:
+                return
+        if eos and len(tokens) < cap:
+            yield DecodeStep(len(tokens), 1024, STOP_EOS_SAMPLED)
+
+
+def _speech_tokens(n: int, seed: int) -> list[int]:
+    return torch.randint(0, 1024, (n,), generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+@pytest.fixture
+def scripted(models, reference):
+    """(make synth from plans, expected tokens of TEXT) with a scripted GPT in place of the TINY one."""
+    text = "The quick brown fox jumps over the lazy dog."
+
+    def make(plans, default):
+        gpt = ScriptedGPT(plans, default)
+        synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=replace_gpt(models, gpt))
+        return synth, gpt
+
+    probe, _ = make({}, ([1], True))
+    _, _, segments = probe._phones(text, "en")
+    return make, text, probe._expected(segments)
+
+
+def replace_gpt(models, gpt):
+    from dataclasses import replace
+
+    return replace(models, gpt=gpt)
+
+
+def test_a_looping_pass_is_sampled_again_with_the_next_seed(scripted, caplog):
+    from engine.synth import retry_seed
+
+    make, text, expected = scripted
+    normal = (_speech_tokens(int(expected), 1), True)
+    loop = (_speech_tokens(20, 2) + _speech_tokens(10, 3) * 30, False)  # a 10-token loop to the cap
+    synth, gpt = make({5: loop}, normal)
+    with caplog.at_level("INFO", logger="engine.synth"):
+        (chunk,) = list(synth.stream(text, SynthParams(seed=5)))
+    assert chunk.attempts == 2 and chunk.verdict == "ok" and chunk.seed == retry_seed(5, 1)
+    assert chunk.tokens == int(expected) and len(chunk.audio) == chunk.tokens * 1280
+    assert gpt.seeds == [5, retry_seed(5, 1)]
+    assert "loops" in caplog.text and "sampling again" in caplog.text
+
+
+def test_an_early_stop_is_sampled_again_and_the_best_attempt_is_kept(scripted):
+    make, text, expected = scripted
+    early = (_speech_tokens(12, 4), True)  # EOS after 12 tokens: words skipped
+    synth, gpt = make({}, early)
+    (chunk,) = list(synth.stream(text, SynthParams(seed=3, max_attempts=3)))
+    assert chunk.attempts == 3 and "too short" in chunk.verdict and chunk.tokens == 12
+    assert len(gpt.seeds) == 3
+    shorter = (_speech_tokens(11, 5), True)
+    synth, gpt = make({3: shorter}, early)  # the first is worse: the second (same badness as third) kept
+    (chunk,) = list(synth.stream(text, SynthParams(seed=3, max_attempts=3)))
+    assert chunk.tokens == 12 and chunk.seed != 3
+    synth, gpt = make({}, early)
+    (chunk,) = list(synth.stream(text, SynthParams(seed=3, max_attempts=1)))
+    assert chunk.attempts == 1 and gpt.seeds == [3]
+
+
+def test_normal_passes_are_never_sampled_again(scripted):
+    make, text, expected = scripted
+    for n in (0.6, 1.0, 1.5):  # a fast, a typical and a slow reading
+        synth, gpt = make({}, (_speech_tokens(int(n * expected), 6), True))
+        chunks = list(synth.stream(text + " " + text, SynthParams(seed=1)))
+        assert [c.attempts for c in chunks] == [1, 1] and gpt.seeds == [1, 3]
+
+
+def test_a_runaway_pass_is_stopped_early(scripted):
+    make, text, expected = scripted
+    runaway = (_speech_tokens(1500, 7), False)  # no EOS and no exact loop: babble to the cap
+    synth, gpt = make({}, runaway)
+    (chunk,) = list(synth.stream(text, SynthParams(seed=2, max_attempts=2)))
+    assert chunk.attempts == 2 and "stopped early: runaway" in chunk.verdict
+    assert chunk.tokens < 3 * expected + 20  # not 1500 tokens (a minute of babble)
+
+
+def test_reference_leak_on_a_short_target_is_sampled_again(scripted):
+    make, _, _ = scripted
+
+    def leak(prompt):
+        return prompt[-40:-15] + _speech_tokens(10, 8), True
+
+    synth, gpt = make({4: leak}, (_speech_tokens(14, 9), True))
+    (chunk,) = list(synth.stream("Hi", SynthParams(seed=4)))
+    assert chunk.attempts == 2 and chunk.verdict == "ok"
+    # the short target reached the GPT with its final punctuation (and the leading stop the reference adds)
+    from engine.text.frontend import frontend
+
+    ids, _, _ = synth._phones(".Hi.", "en")
+    ref_len = synth.reference().phone_ids.shape[1]
+    assert gpt.phone_ids[0][0, ref_len:].tolist() == ids
+    assert frontend(".Hi.", "en")[0].phones[-1] == "."
+
+
+def test_streaming_gives_audio_while_the_gpt_still_generates(models, reference, monkeypatch):
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models)
+    params = SynthParams(seed=7, max_steps=70)
+    steps_done = []
+    original = models.gpt.decode_steps
+
+    def counting(*args, **kwargs):
+        for step in original(*args, **kwargs):
+            steps_done.append(step.index)
+            yield step
+
+    monkeypatch.setattr(models.gpt, "decode_steps", counting)
+    chunks = []
+    text = "The quick brown fox jumps over the lazy dog. A good day starts with a cup of tea."
+    for chunk in synth.stream(text, params, chunk_tokens=16):
+        chunks.append((chunk, len(steps_done)))
+    first, seen_when_first = chunks[0]
+    assert seen_when_first < 30  # the first audio came after a few tokens, not after 70
+    assert first.part == 0 and not first.final and first.verdict == ""
+    by_sentence = {}
+    for chunk, _ in chunks:
+        by_sentence.setdefault(chunk.index, []).append(chunk)
+    assert sorted(by_sentence) == [0, 1]
+    for index, parts in by_sentence.items():
+        assert [c.part for c in parts] == list(range(len(parts))) and len(parts) >= 3
+        assert [c.final for c in parts] == [False] * (len(parts) - 1) + [True]
+        assert parts[-1].verdict == "ok" and parts[-1].attempts == 1
+        tokens = sum(c.tokens for c in parts)
+        assert tokens == 70  # a stream keeps every sample up to the cap
+        speech = sum(len(c.audio) for c in parts) - (int(0.3 * SAMPLE_RATE) if index else 0)
+        assert speech == tokens * 1280
+    # the non-streamed path is unchanged by the option's existence
+    with pytest.raises(ValueError):
+        list(synth.stream("Hello.", params, chunk_tokens=2))
+
+
+def test_say_streams_in_parts_with_chunk_tokens(env, tmp_path, reference, capsys):
+    from tui.cli import main
+
+    out = tmp_path / "parts.wav"
+    argv = ["say", "--ref", str(reference), "--ref-text", REF_TEXT, "--ref-lang", "en", "--seed", "1",
+            "--max-steps", "40", "--chunk-tokens", "8", "-o", str(out),
+            "The quick brown fox jumps over the lazy dog."]  # fmt: skip
+    assert main(argv) == 0
+    assert sf.info(str(out)).frames == 40 * 1280  # every part written, nothing lost at the joins
+    assert capsys.readouterr().err.count("[1]") >= 3  # reported part by part

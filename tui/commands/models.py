@@ -1,4 +1,4 @@
-"""``timbre models status|download|export``: the pretrained files and official-format exports."""
+"""``timbre models status|download|export|import|make-tiny``: pretrained files and official exports."""
 
 from __future__ import annotations
 
@@ -47,6 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--ref-text", required=True, help="the exact words spoken in --ref")
     imp.add_argument("--lang", choices=("zh", "en", "auto"), default="auto", help="language of the voice")
     imp.set_defaults(func=run_import)
+    tiny = actions.add_parser(
+        "make-tiny",
+        help="write TINY random-weight pretrained files (for trying Timbre with no download)",
+        description="Write TINY-config HuBERT, BERT, GPT, SoVITS G and D in the official layout; "
+        "then set TIMBRE_PRETRAINED=DIR. Their audio is noise: for tests and trying the tools only.",
+    )
+    tiny.add_argument("dir", type=Path, help="the folder to write (created if missing)")
+    tiny.add_argument("--seed", type=int, default=0, help="random seed of the weights (default 0)")
+    tiny.set_defaults(func=run_make_tiny)
     parser.set_defaults(func=run_status)
 
 
@@ -119,7 +128,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     """Convert official weights into a new voice folder with its reference clip and voice.json."""
+    import os
     import shutil
+    import tempfile
+    from pathlib import Path
 
     from engine.errors import StudioError
     from engine.studio import Studio
@@ -136,9 +148,31 @@ def run_import(args: argparse.Namespace) -> int:
     # refuse files that do not load before writing anything
     load_sovits(args.sovits)
     load_gpt(args.gpt)
-    gpt, sovits = import_official(args.gpt, args.sovits, folder)
-    reference = folder / ("reference" + (args.ref.suffix or ".wav"))
-    shutil.copyfile(args.ref, reference)
-    voice = Voice(folder.name, reference, args.ref_text, args.lang, gpt, sovits, folder)
-    print(f"voice {folder.name!r} created in {folder} ({voice.save().name})")
+    # build the whole voice in a hidden folder beside it and move it into place at the end, so a failure
+    # (a full disk, an interrupt) never leaves half a voice behind
+    staging = Path(tempfile.mkdtemp(prefix=f".import-{folder.name}-", dir=studio.voices))
+    try:
+        gpt, sovits = import_official(args.gpt, args.sovits, staging)
+        reference = staging / ("reference" + (args.ref.suffix or ".wav"))
+        shutil.copyfile(args.ref, reference)
+        voice = Voice(folder.name, reference, args.ref_text, args.lang, gpt, sovits, staging)
+        voice.save()
+        if folder.exists():  # an empty or voice-less leftover folder of that name
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    print(f"voice {folder.name!r} created in {folder} (voice.json)")
+    return 0
+
+
+def run_make_tiny(args: argparse.Namespace) -> int:
+    """Write the TINY pretrained folder and say how to use it."""
+    from engine.weights.locate import PRETRAINED_ENV
+    from engine.weights.tiny import make_tiny
+
+    folder = make_tiny(args.dir, seed=args.seed).resolve()
+    print(f"wrote TINY pretrained files to {folder}")
+    print(f"Set {PRETRAINED_ENV}={folder} to use them (random weights: the audio is noise).")
     return 0
