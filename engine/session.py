@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from engine.errors import StudioError
-from engine.fsutil import atomic_write_json, atomic_write_text, read_json, safe_name
+from engine.fsutil import atomic_write_json, atomic_write_text, inside, read_json, safe_name
 from engine.studio import Studio
 
 log = logging.getLogger(__name__)
@@ -83,11 +85,36 @@ class Take:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Take:
         """A Take from its session.json entry (unknown keys ignored)."""
+        if not isinstance(obj, dict):
+            raise ValueError(f"a take entry is {type(obj).__name__}, not an object")
         known = {k: obj[k] for k in cls.__dataclass_fields__ if k in obj}
+        for key, types in _TAKE_TYPES.items():
+            if key in known and known[key] is not None or key in ("id", "text", "status"):
+                value = known.get(key)
+                if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+                    raise ValueError(f"take field {key!r} is {type(value).__name__}")
+        if not TAKE_ID.fullmatch(known["id"]):
+            raise ValueError(f"take id {known['id']!r} is not a number like 0001")
         take = cls(**known)
         if take.status not in TAKE_STATUSES:
             raise ValueError(f"unknown take status {take.status!r}")
         return take
+
+
+TAKE_ID = re.compile(r"[0-9]{1,6}")  # our own ids: 0001, 0002, …; anything else in session.json is refused
+_TAKE_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "text": (str,),
+    "status": (str,),
+    "seconds": (int, float),
+    "overflow_count": (int,),
+    "clip_count": (int,),
+    "peak_dbfs": (int, float),
+    "quality": (dict,),
+    "source": (str,),
+    "interrupted": (str,),
+    "speech_seconds": (int, float),
+}
 
 
 @dataclass(frozen=True)
@@ -151,6 +178,13 @@ class Session:
         sid = safe_name(session_id, what="session name") if session_id else _new_session_id(studio)
         folder = studio.session_dir(sid)
         if (folder / SESSION_FILE).exists():
+            typed = unicodedata.normalize("NFC", session_id) if session_id else sid
+            if session_id and typed != sid:  # two names that sanitise alike must not merge
+                raise StudioError(
+                    f"The session name {session_id!r} would be saved as {sid!r}, and a session {sid!r} "
+                    "already exists.",
+                    "Choose a name of letters, digits, '-', '_' or '.' that is not taken.",
+                )
             raise StudioError(
                 f"A session named {sid!r} already exists in {studio.recordings}.",
                 "Resume it, or choose another name.",
@@ -225,6 +259,11 @@ class Session:
     @classmethod
     def _from_json(cls, folder: Path, obj: Any) -> Session:
         try:
+            if not isinstance(obj, dict) or not isinstance(obj.get("takes", []), list):
+                raise TypeError("session.json is not an object with a list of takes")
+            ids = [t.get("id") for t in obj.get("takes", []) if isinstance(t, dict)]
+            if len(ids) != len(set(map(str, ids))):
+                raise ValueError("two takes share an id")
             return cls(
                 id=folder.name,
                 dir=folder,
@@ -237,7 +276,7 @@ class Session:
                 room_tone_seconds=float(obj.get("room_tone_seconds", 0.0)),
                 ready=bool(obj.get("ready", False)),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StudioError(
                 f"{folder / SESSION_FILE} is damaged ({exc}).",
                 "Move the session folder aside; its takes/ WAV files can be imported again.",
@@ -347,14 +386,14 @@ class Session:
     # ----------------------------------------------------------------- paths
     def take_path(self, index: int) -> Path:
         """``takes/0001.wav`` for the take at list position ``index``."""
-        return self.dir / "takes" / f"{self.takes[index].id}.wav"
+        return inside(self.dir, "takes", f"{self.takes[index].id}.wav")
 
     def room_tone_path(self) -> Path:
         return self.dir / ROOM_TONE_FILE
 
     def clean_path(self, index: int) -> Path:
         """``clean/0001.wav`` (denoised, 32 kHz) for the take at ``index``."""
-        return self.dir / "clean" / f"{self.takes[index].id}.wav"
+        return inside(self.dir, "clean", f"{self.takes[index].id}.wav")
 
     def _index_of_path(self, path: Path) -> int | None:
         for index, take in enumerate(self.takes):
