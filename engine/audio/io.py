@@ -10,8 +10,12 @@ from __future__ import annotations
 import io
 import logging
 import os
+import sys
+import tempfile
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +31,8 @@ MODEL_RATE = 32000
 MIN_RATE = 8000
 MAX_RATE = 192000
 SUPPORTED = ("WAV", "WAVEX", "RF64", "W64", "FLAC", "OGG", "MP3", "AIFF", "CAF")
+COMPRESSED = ("MP3", "OGG")
+"""Lossy formats, whose decoders may stop mid-file (libmpg123 at a damaged frame)."""
 
 
 class UnreadableAudio(AudioError):
@@ -45,7 +51,13 @@ class UnsupportedRate(AudioError):
 
 @dataclass(frozen=True)
 class SourceInfo:
-    """What a file is: its rate, length and encoding as stored."""
+    """What a file is: its rate, length and encoding as stored.
+
+    ``exact`` says whether ``frames`` is the true length. It is for PCM, FLAC and Ogg, and for an
+    MP3 with a Xing/Info header (which counts its frames); for other MP3s libsndfile guesses the
+    length from the file size and bit rate, which a cover picture in an ID3 tag or a variable bit
+    rate makes wildly wrong, so there the length is known only once the file is decoded.
+    """
 
     path: Path
     samplerate: int
@@ -53,6 +65,7 @@ class SourceInfo:
     frames: int
     format: str
     subtype: str
+    exact: bool = True
 
     @property
     def seconds(self) -> float:
@@ -63,13 +76,115 @@ class SourceInfo:
         return f"{self.samplerate} Hz, {self.channels} ch, {self.format} {self.subtype}"
 
     def ends_early(self, decoded: int) -> bool:
-        """True when fewer frames could be decoded than the header promises.
+        """True when fewer frames could be decoded than the file says it holds.
 
-        An MP3 header's length is an estimate (a 44.1 kHz file decoded 38 ms short of it), so MP3
-        gets 0.1 s of slack. (libsndfile already shortens a cut-off WAV's length to what is there.)
+        Only an exact length can say so: an MP3's Xing count may differ from what is decoded by
+        part of a frame, so it gets one frame (1152 samples) of slack; an MP3 without one never
+        "ends early" by its length (a decoder error mid-file still marks it, see ``DecodeStatus``).
+        (libsndfile already shortens a cut-off WAV's length to what is there.)
         """
-        slack = int(0.1 * self.samplerate) if self.format == "MP3" else 0
-        return bool(self.frames) and decoded < self.frames - slack
+        if not self.exact or not self.frames:
+            return False
+        slack = MP3_FRAME if self.format == "MP3" else 0
+        return decoded < self.frames - slack
+
+    def decoded(self, frames: int) -> SourceInfo:
+        """This description with the length that decoding found, when the stored one was a guess."""
+        return self if self.exact else replace(self, frames=frames, exact=True)
+
+
+MP3_FRAME = 1152
+"""Samples in an MPEG-1 Layer III frame (MPEG-2 and 2.5 frames hold 576)."""
+
+
+@dataclass
+class DecodeStatus:
+    """Set by ``iter_blocks`` when the decoder gave up before the end of the file."""
+
+    stopped_early: bool = False
+
+
+_stderr_lock = threading.RLock()
+
+
+@contextmanager
+def decoder_quiet() -> Iterator[None]:
+    """Point file descriptor 2 at a scratch file while a C decoder runs (libmpg123 prints on it).
+
+    What the decoder printed is logged at debug level instead of landing on the terminal or
+    across the TUI. The redirection is process-wide, so it is held only around decoder calls and
+    never across a ``yield`` of ``iter_blocks``; a lock keeps threads from interleaving it.
+    """
+    with _stderr_lock:
+        saved: int | None = None
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no fd 2 at all: nothing can reach a screen
+            pass
+        if saved is None:
+            yield
+            return
+        scratch = tempfile.TemporaryFile()
+        try:
+            os.dup2(scratch.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            scratch.seek(0)
+            said = scratch.read(4000).decode("utf-8", "replace").strip()
+            scratch.close()
+            if said:
+                log.debug("decoder output: %s", said)
+
+
+def _xing_frames(path: Path) -> int | None:
+    """Samples an MP3 holds according to its Xing/Info header (LAME delay and padding removed), or None.
+
+    Layout (LAME's "Mp3 Info Tag" description): the first MPEG frame after any ID3v2 tag holds,
+    after its 4-byte header and side information (MPEG-1: 32 bytes stereo, 17 mono; MPEG-2/2.5:
+    17 stereo, 9 mono), the tag "Xing" or "Info", 4 bytes of flags, then the frame count (flag 1),
+    byte count (2), a 100-byte seek table (4) and a quality value (8). A LAME extension follows:
+    9 bytes of encoder name and, 12 bytes later, 12 bits of encoder delay and 12 of padding.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(10)
+            start = 0
+            if len(head) == 10 and head[:3] == b"ID3":
+                size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+                start = 10 + size + (10 if head[5] & 0x10 else 0)
+            fh.seek(start)
+            data = fh.read(8192)
+    except OSError:
+        return None
+    pos = next(
+        (i for i in range(len(data) - 3) if data[i] == 0xFF and (data[i + 1] & 0xE0) == 0xE0),
+        None,
+    )
+    if pos is None:
+        return None
+    version, layer, mode = (data[pos + 1] >> 3) & 3, (data[pos + 1] >> 1) & 3, (data[pos + 3] >> 6) & 3
+    if layer != 1 or version == 1:  # not Layer III, or a reserved version
+        return None
+    mpeg1 = version == 3
+    side = (32 if mode != 3 else 17) if mpeg1 else (17 if mode != 3 else 9)
+    tag = pos + 4 + side
+    if data[tag : tag + 4] not in (b"Xing", b"Info") or len(data) < tag + 12:
+        return None
+    flags = int.from_bytes(data[tag + 4 : tag + 8], "big")
+    if not flags & 1:
+        return None
+    frames = int.from_bytes(data[tag + 8 : tag + 12], "big")
+    q = tag + 12 + (4 if flags & 2 else 0) + (100 if flags & 4 else 0) + (4 if flags & 8 else 0)
+    delay = padding = 0
+    if data[q : q + 4] == b"LAME" and len(data) >= q + 24:
+        d = data[q + 21 : q + 24]
+        delay, padding = (d[0] << 4) | (d[1] >> 4), ((d[1] & 0x0F) << 8) | d[2]
+    total = frames * (MP3_FRAME if mpeg1 else MP3_FRAME // 2) - delay - padding
+    return total if frames and total > 0 else None
 
 
 @dataclass
@@ -99,7 +214,8 @@ def probe(path: Path | str) -> SourceInfo:
     if path.stat().st_size == 0:
         raise UnreadableAudio(f"{path} is empty (0 bytes).", "Choose the right file; this one holds nothing.")
     try:
-        info = sf.info(str(path))
+        with decoder_quiet():
+            info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise UnreadableAudio(f"{path.name} is not an audio file Timbre can read ({_short(exc)}).") from exc
     if not MIN_RATE <= int(info.samplerate) <= MAX_RATE:
@@ -109,7 +225,14 @@ def probe(path: Path | str) -> SourceInfo:
     if info.channels < 1:
         raise UnreadableAudio(f"{path.name} has no audio channels.")
     frames = int(info.frames) if 0 <= info.frames < 2**62 else 0
-    return SourceInfo(path, int(info.samplerate), int(info.channels), frames, info.format, info.subtype)
+    exact = True
+    if info.format == "MP3":  # libsndfile's MP3 length is a guess unless the file counts its frames
+        counted = _xing_frames(path)
+        exact = counted is not None
+        frames = counted if counted is not None else frames
+    return SourceInfo(
+        path, int(info.samplerate), int(info.channels), frames, info.format, info.subtype, exact
+    )
 
 
 def _short(exc: BaseException) -> str:
@@ -130,29 +253,47 @@ def _mono(block: np.ndarray) -> tuple[np.ndarray, int]:
     return np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False), bad
 
 
-def iter_blocks(path: Path | str, block_seconds: float = 10.0) -> Iterator[tuple[np.ndarray, int]]:
+def iter_blocks(
+    path: Path | str, block_seconds: float = 10.0, status: DecodeStatus | None = None
+) -> Iterator[tuple[np.ndarray, int]]:
     """Yield (mono float32 block, bad-sample count) at the file's own rate; stop early at damage.
 
-    A truncated or partly corrupt file yields what could be decoded and then stops (logged), so an
-    import keeps the usable part instead of failing outright.
+    A truncated or partly corrupt file yields what could be decoded and then stops (logged, and
+    ``status.stopped_early`` set), so an import keeps the usable part instead of failing outright.
+    Decoder messages are kept off the terminal (``decoder_quiet``).
     """
     info = probe(path)
     blocksize = max(1024, int(info.samplerate * block_seconds))
     try:
-        with sf.SoundFile(str(path)) as fh:
-            while True:
-                try:
-                    block = fh.read(blocksize, dtype="float32", always_2d=True)
-                except (sf.LibsndfileError, RuntimeError) as exc:
-                    log.warning("stopped reading %s early: %s", path, exc)
-                    return
-                if block.shape[0] == 0:
-                    return
-                yield _mono(block)
-                if block.shape[0] < blocksize:
-                    return
+        with decoder_quiet():
+            fh = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise UnreadableAudio(f"{Path(path).name} could not be opened ({_short(exc)}).") from exc
+    # compressed files are decoded a second at a time: a decoder error loses at most that second
+    step = min(blocksize, info.samplerate) if info.format in COMPRESSED else blocksize
+    with fh:
+        while True:
+            parts: list[np.ndarray] = []
+            got, ended = 0, False
+            while got < blocksize and not ended:
+                want = min(step, blocksize - got)
+                try:
+                    with decoder_quiet():
+                        part = fh.read(want, dtype="float32", always_2d=True)
+                except (sf.LibsndfileError, RuntimeError) as exc:
+                    log.warning("stopped reading %s early: %s", path, exc)
+                    if status is not None:
+                        status.stopped_early = True
+                    ended = True
+                    break
+                if part.shape[0]:
+                    parts.append(part)
+                    got += part.shape[0]
+                ended = part.shape[0] < want
+            if got:
+                yield _mono(parts[0] if len(parts) == 1 else np.concatenate(parts))
+            if ended or not got:
+                return
 
 
 def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -169,7 +310,8 @@ def read_audio(path: Path | str, *, samplerate: int | None = None) -> Audio:
     info = probe(path)
     blocks: list[np.ndarray] = []
     bad = 0
-    for block, nbad in iter_blocks(path):
+    status = DecodeStatus()
+    for block, nbad in iter_blocks(path, status=status):
         blocks.append(block)
         bad += nbad
     samples = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
@@ -177,7 +319,8 @@ def read_audio(path: Path | str, *, samplerate: int | None = None) -> Audio:
         raise UnreadableAudio(
             f"{info.path.name} holds no audio samples.", "Choose a file that contains sound."
         )
-    truncated = info.ends_early(samples.size)
+    truncated = info.ends_early(samples.size) or status.stopped_early
+    info = info.decoded(samples.size)
     rate = info.samplerate
     if samplerate is not None and samplerate != rate:
         samples, rate = resample(samples, rate, samplerate), samplerate

@@ -43,18 +43,18 @@ def test_degraded_speech_flags_exactly_what_it_should(voices, name):
 
 
 def test_noise_at_30_db_is_at_most_a_warning(voices):
-    report = analyse_file(voices["noisy30"])
+    report = analyse_file(voices["noisy30"], learned=False)
     assert report.flagged() <= {"snr", "noise_floor"}
     assert report.get("snr").verdict in {"ok", "warn"}
 
 
 def test_hum_family_is_named(voices):
-    assert analyse_file(voices["hum50"]).get("hum").figure.startswith("50 Hz")
-    assert analyse_file(voices["hum60"]).get("hum").figure.startswith("60 Hz")
+    assert analyse_file(voices["hum50"], learned=False).get("hum").figure.startswith("50 Hz")
+    assert analyse_file(voices["hum60"], learned=False).get("hum").figure.startswith("60 Hz")
 
 
 def test_clean_snr_is_shown_as_above_30(voices):
-    assert analyse_file(voices["clean"]).get("snr").figure == "> 30 dB"
+    assert analyse_file(voices["clean"], learned=False).get("snr").figure == "> 30 dB"
 
 
 def tone(freq: float, seconds: float, level: float = 0.3, sr: int = SR) -> np.ndarray:
@@ -66,7 +66,7 @@ def test_duration_limits():
     quiet = np.zeros(int(0.3 * SR), np.float32)
     for seconds, verdict in ((0.5, "fail"), (1.5, "warn"), (5.0, "ok"), (15.0, "warn"), (25.0, "fail")):
         x = np.concatenate([quiet, tone(220, seconds - 0.6), quiet])
-        assert analyse_samples(x, SR).get("duration").verdict == verdict, seconds
+        assert analyse_samples(x, SR, learned=False).get("duration").verdict == verdict, seconds
 
 
 def test_clipping_counts_runs_on_a_generated_signal():
@@ -92,21 +92,21 @@ def test_bandwidth_of_generated_noise():
 
 def test_dc_offset_and_levels_on_generated_signal():
     x = np.concatenate([np.zeros(SR // 2, np.float32), tone(300, 3.0, 0.1), np.zeros(SR // 2, np.float32)])
-    report = analyse_samples(x + 0.01, SR)
+    report = analyse_samples(x + 0.01, SR, learned=False)
     assert report.get("dc_offset").verdict == "warn"
     rms = report.get("rms").value
     assert rms == pytest.approx(20 * np.log10(0.1 / np.sqrt(2)), abs=0.5)
-    quiet = analyse_samples(x * 0.04, SR)  # about -51 dBFS
+    quiet = analyse_samples(x * 0.04, SR, learned=False)  # about -51 dBFS
     assert quiet.get("rms").verdict == "fail" and quiet.get("loudness").verdict == "warn"
 
 
 def test_overflows_bad_samples_and_transcript():
     x = np.concatenate([np.zeros(SR // 2, np.float32), tone(300, 3.0), np.zeros(SR // 2, np.float32)])
-    report = analyse_samples(x, SR, overflow_count=2, bad_samples=5, transcript="")
+    report = analyse_samples(x, SR, overflow_count=2, bad_samples=5, transcript="", learned=False)
     assert report.get("overflows").verdict == "fail"
     assert report.get("samples").verdict == "warn"
     assert report.get("transcript").verdict == "warn"
-    assert analyse_samples(x, SR, transcript="hello").get("transcript").verdict == "ok"
+    assert analyse_samples(x, SR, transcript="hello", learned=False).get("transcript").verdict == "ok"
 
 
 def test_low_sample_rate_is_flagged(voices, tmp_path):
@@ -116,14 +116,14 @@ def test_low_sample_rate_is_flagged(voices, tmp_path):
     for rate, verdict in ((8000, "fail"), (16000, "warn"), (44100, "ok")):
         path = tmp_path / f"r{rate}.wav"
         sf.write(str(path), resample(x, sr, rate), rate)
-        report = analyse_file(path)
+        report = analyse_file(path, learned=False)
         assert report.get("format").verdict == verdict
         if rate == 8000:
             assert report.get("bandwidth").verdict == "fail"
 
 
 def test_report_round_trips_through_json(voices):
-    report = analyse_file(voices["noisy10"], transcript="text", take_id="0001")
+    report = analyse_file(voices["noisy10"], transcript="text", take_id="0001", learned=False)
     data = json.loads(json.dumps(report.to_dict()))
     again = TakeReport.from_dict(data)
     assert again.verdict == report.verdict == data["verdict"] == "fail"
@@ -133,10 +133,10 @@ def test_report_round_trips_through_json(voices):
 
 def test_session_summary_puts_worst_problems_first(voices):
     rows = [
-        ("0001", "a", 8.0, analyse_file(voices["clean"])),
-        ("0002", "b", 8.0, analyse_file(voices["clipped"])),
-        ("0003", "", 8.0, analyse_file(voices["hum50"])),
-        ("0004", "d", 8.0, analyse_file(voices["clean2"])),
+        ("0001", "a", 8.0, analyse_file(voices["clean"], learned=False)),
+        ("0002", "b", 8.0, analyse_file(voices["clipped"], learned=False)),
+        ("0003", "", 8.0, analyse_file(voices["hum50"], learned=False)),
+        ("0004", "d", 8.0, analyse_file(voices["clean2"], learned=False)),
     ]
     summary = summarise("s", rows, has_room_tone=False)
     assert summary.usable_seconds == pytest.approx(8.0145 + 6.928, abs=0.01)  # 0002 fails, 0003 has no text
@@ -150,7 +150,7 @@ def test_edges_and_speech_ratio_on_generated_signals():
         return np.zeros(int(seconds * SR), np.float32)
 
     def verdicts(x):
-        report = analyse_samples(x, SR)
+        report = analyse_samples(x, SR, learned=False)
         return report.get("edges").verdict, report.get("speech").verdict
 
     assert verdicts(np.concatenate([silence(0.3), tone(220, 4.0), silence(0.3)])) == ("ok", "ok")

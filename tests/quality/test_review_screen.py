@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import soundfile as sf
@@ -16,7 +17,7 @@ from tui_fakes import FakeAudio, make_app, screen_text  # noqa: E402
 from engine.session import Session  # noqa: E402
 from engine.studio import Studio  # noqa: E402
 from tui.screens.dialogs import ImportDialog  # noqa: E402
-from tui.screens.review import ReviewScreen, TextDialog  # noqa: E402
+from tui.screens.review import PreparedDialog, ReviewScreen, TextDialog  # noqa: E402
 
 SIZE = (80, 24)
 
@@ -50,21 +51,44 @@ async def open_review(app, session, pilot) -> ReviewScreen:
     return screen
 
 
+async def wait_for_text(app, pilot, *wanted: str, timeout: float = 60.0) -> str:
+    """The screen's text once every ``wanted`` piece shows (at the timeout: the asserts say what is missing).
+
+    The analysis worker finishing is not the table being redrawn; on a busy machine that comes later.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        text = screen_text(app)
+        if all(piece in text for piece in wanted) or time.monotonic() > deadline:
+            return text
+        await pilot.pause(0.05)
+
+
+async def wait_until(pilot, condition, timeout: float = 60.0, what: str = "condition") -> None:
+    """Poll ``condition`` between frames until it holds (threads finish late on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
+
+
 async def test_verdicts_report_and_summary_at_80x24(tmp_path, voices):
     session = review_session(tmp_path, voices)
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await open_review(app, session, pilot)
         assert isinstance(app.screen, ReviewScreen)
-        text = screen_text(app)
+        text = await wait_for_text(
+            app, pilot, "✓ ok", "✗ fail", "! warn", "Training uses accepted takes only", "✗ Clipping: 1 take"
+        )
         assert "✓ ok" in text and "✗ fail" in text and "! warn" in text  # glyph and word, not colour
-        assert "Review · rev" in text and "usable of 60 s" in text
+        assert "Review · rev" in text and "0 s for training of 60 s" in text  # nothing accepted yet
+        assert "Training uses accepted takes only: 0 (0 s of speech) · 4 to review (a)" in text
         assert "✗ Clipping: 1 take (0002)" in text  # the worst problems of the session, fails first
         assert "✓ Duration" in text or "Duration" in text  # the selected take's report
         assert all(len(line) <= 80 for line in text.splitlines())
         await pilot.press("down")
-        await pilot.pause()
-        assert "✗ Clipping" in screen_text(app)
+        assert "✗ Clipping" in await wait_for_text(app, pilot, "✗ Clipping")
         stored = Session.load(Studio(tmp_path), "rev")
         assert [t.quality["verdict"] for t in stored.takes] == ["ok", "fail", "warn", "warn"]
 
@@ -104,32 +128,48 @@ async def test_ab_playback_and_prepare_for_training(tmp_path, voices):
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert audio.played[-1] == session.clean_path(0) and session.clean_path(0).is_file()
+        await pilot.press("a", "down", "a", "down", "down", "a")  # 0001, 0002 (clipped), 0004 (no text)
+        await pilot.pause()
+        assert [t.status for t in screen.session.takes] == ["accepted", "accepted", "recorded", "accepted"]
         shown = []
         show = screen.show_progress
         screen.show_progress = lambda *args: (shown.append(args), show(*args))
         await pilot.press("t")
         await screen.workers.wait_for_complete()
-        await pilot.pause()
+        for _ in range(100):  # the outcome opens in a dialog once the worker reports
+            await pilot.pause(0.05)
+            if isinstance(app.screen, PreparedDialog):
+                break
+        assert isinstance(app.screen, PreparedDialog)
         assert screen.busy is None
-        assert shown[0] == ("Cleaning", 0, 4) and shown[-1] == (
-            "Cleaning",
-            4,
-            4,
-        )  # progress bar from the worker
+        assert shown[0] == ("Cleaning", 0, 3) and shown[-1] == ("Cleaning", 3, 3)  # the accepted takes
+        text = screen_text(app)
+        assert "Prepared for training: 1 accepted take" in text
+        assert "0002: failed the quality check (Clipping" in text  # accepted, and named, not vanished
+        assert "0003: not reviewed: accept it to train on it" in text  # accepted takes only
+        assert "0004: no transcript" in text
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
         screen.busy = "preparing for training"
-        await pilot.press("a")  # refused while busy: the UI answers, nothing changes
-        assert screen.session.takes[0].status == "recorded"
+        await pilot.press("x")  # refused while busy: the UI answers, nothing changes
+        assert screen.session.takes[3].status == "accepted"
         screen.busy = None
         stored = Session.load(Studio(tmp_path), "rev")
         assert stored.ready
         cleaned = sorted(p.name for p in (stored.dir / "clean").glob("*.wav"))
-        assert cleaned == ["0001.wav", "0003.wav"]  # clipped fails, take 4 has no transcript
+        assert cleaned == ["0001.wav"]
+        manifest = (stored.dir / "clean" / "metadata.csv").read_text()
+        assert manifest == (stored.dir / "metadata.csv").read_text() == "0001|The north wind.\n"
         assert "✓ ready for training" in screen_text(app)
 
 
 async def test_import_action_adds_takes(tmp_path, voices):
     session = review_session(tmp_path, voices)
     app = make_app(tmp_path)
+    said: list[str] = []  # app._notifications drops notes once they expire: keep every message
+    notify = app.notify
+    app.notify = lambda message, *a, **k: (said.append(str(message)), notify(message, *a, **k))[1]
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, session, pilot)
         await pilot.press("i")
@@ -143,11 +183,11 @@ async def test_import_action_adds_takes(tmp_path, voices):
         assert app.screen is screen  # one file was imported: the dialog closed
         await screen.workers.wait_for_complete()  # the analysis of the new take
         await pilot.pause()
-        assert any("silence.wav: No speech found" in n.message for n in app._notifications)
+        assert any("silence.wav: No speech found" in m for m in said)
         stored = Session.load(Studio(tmp_path), "rev")
         assert len(stored.takes) == 5 and stored.takes[4].source == "imported"
         assert stored.takes[4].quality is not None
-        assert "0005" in screen_text(app)
+        assert "0005" in await wait_for_text(app, pilot, "0005", "Take 0005")
         assert screen.index == 4  # the cursor moved to the first imported take, its report is shown
         assert "Take 0005" in screen_text(app)
 
@@ -161,13 +201,11 @@ async def test_rerecord_opens_the_record_screen(tmp_path, voices):
     async with app.run_test(size=SIZE) as pilot:
         await open_review(app, session, pilot)
         await pilot.press("down", "r")
-        await pilot.pause()
-        assert isinstance(app.screen, RecordScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordScreen), what="Record")
         assert app.screen.index == 1 and app.screen.session.takes[1].status == "pending"
         app.screen.dismiss()
-        await pilot.pause()
-        assert isinstance(app.screen, ReviewScreen)
-        assert "○ to record" in screen_text(app)
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), what="Review again")
+        assert "○ to record" in await wait_for_text(app, pilot, "○ to record")
 
 
 async def test_rerecord_opens_the_chosen_take_not_the_first_pending(tmp_path, voices):
@@ -178,11 +216,10 @@ async def test_rerecord_opens_the_chosen_take_not_the_first_pending(tmp_path, vo
     async with app.run_test(size=SIZE) as pilot:
         await open_review(app, session, pilot)
         await pilot.press("down", "down", "r")
-        await pilot.pause()
         from tui.screens.record import RecordScreen
 
-        assert isinstance(app.screen, RecordScreen)
-        assert app.screen.index == 2 and "Prompt 3 of 4" in screen_text(app)
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordScreen), what="Record")
+        assert app.screen.index == 2 and "Prompt 3 of 4" in await wait_for_text(app, pilot, "Prompt 3 of 4")
 
 
 async def test_rerecord_keeps_the_status_when_the_microphone_fails(tmp_path, voices):
@@ -196,13 +233,15 @@ async def test_rerecord_keeps_the_status_when_the_microphone_fails(tmp_path, voi
 
     audio.make_recorder = broken
     app = make_app(tmp_path, audio)
+    said: list[str] = []  # app._notifications drops notes once they expire: keep every message
+    notify = app.notify
+    app.notify = lambda message, *a, **k: (said.append(str(message)), notify(message, *a, **k))[1]
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_review(app, session, pilot)
         await pilot.press("r")
-        await pilot.pause()
+        await wait_until(pilot, lambda: any("microphone is gone" in m for m in said), what="the error")
         assert app.screen is screen
         assert screen.session.takes[0].status == "recorded"
-        assert any("microphone is gone" in n.message for n in app._notifications)
 
 
 async def test_home_opens_review_with_v(tmp_path, voices):

@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="check the quality of a session's takes or of audio files",
         description=(
             "Measure duration, silence, levels, clipping, loudness, noise and SNR, DC offset, bandwidth, "
-            "mains hum and dropped audio, and say what to do about each problem. A session's reports are "
+            "mains hum and dropped audio, and say what to do about each problem. Beside these rules, a "
+            "listening score (DNSMOS, ITU-T P.835) guesses how a listening panel would rate each take, "
+            "1 bad to 5 excellent, for the voice, the background and overall. A session's reports are "
             "stored in its session.json. Exit status: 0 when nothing fails, 1 when something fails."
         ),
     )
@@ -51,14 +53,15 @@ def format_session(report: SessionReport, *, every_check: bool = False) -> list[
     if report.problems:
         lines.append("Problems, worst first:")
         lines.extend(f"  {p.line()}" for p in report.problems)
-    lines.append("Takes:")
+    lines.append("Takes (listening: the DNSMOS score, how a listening panel would likely rate it, 1-5):")
     for take in report.takes:
         if every_check:
             lines.extend("  " + line for line in format_take(take, title=take.take_id))
         else:
+            score = f"listening {take.dnsmos['ovrl']:.1f}" if take.dnsmos else "listening  – "
             lines.append(
                 f"  {take.take_id}  {GLYPH[take.verdict]} {take.verdict:<4}  {take.seconds:5.1f} s  "
-                f"{take.summary()}"
+                f"{score}  {take.summary()}"
             )
     return lines
 

@@ -22,7 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--transcripts",
         metavar="FILE",
-        help="one line per take in import order, or an LJSpeech metadata.csv (id|text) matched to file names",
+        help=(
+            "one line per sentence, or an LJSpeech metadata.csv (id|text) matched to file names; with one "
+            "file, it is cut into one take per line at the pauses that best fit each line's length"
+        ),
     )
     parser.add_argument("--no-check", action="store_true", help="do not run the quality check afterwards")
     parser.set_defaults(func=run)
