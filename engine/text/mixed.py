@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from engine.errors import TextError
+from engine.text.invisible import strip_invisible
+from engine.text.zh_units import unit_spans
 
 LANGUAGES = ("zh", "en", "auto")
 
@@ -63,7 +65,9 @@ def clean_input(text: str) -> str:
     """Drop zero-width and bidi marks; turn control characters and odd spaces into plain spaces.
 
     A degree sign's letter is part of the sign (25°C is ℃, not a Mandarin number and an English C).
+    Terminal control sequences go whole, parameters included (``engine.text.invisible``).
     """
+    text = strip_invisible(text)
     text = _DEGREES.sub(lambda m: _DEGREE_SIGNS[m.group(0)[-1].upper()], text.translate(_ZERO_WIDTH))
     out = []
     for ch in text:
@@ -94,8 +98,9 @@ def _pieces(text: str, mode: str) -> list[tuple[str | None, str]]:
     pieces: list[tuple[str | None, str]] = []
     current: str | None = None
     start = 0
+    units = unit_spans(text)  # a unit after a number in Mandarin text is part of the Mandarin
     for i, ch in enumerate(text):
-        script = script_of(ch)
+        script = None if i in units else script_of(ch)
         language = None if script is None else _language_of(script, mode)
         if i and language != current:
             pieces.append((current, text[start:i]))

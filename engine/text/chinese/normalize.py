@@ -19,18 +19,27 @@ Deliberate differences from the reference, each an improvement that leaves ordin
 - 2 before a common measure word reads 两 (2个 → 两个) rather than 二;
 - a bare 7-8 digit number followed by a measure word is an amount (1000000元), not a phone number;
   a range right before a unit is read as one (10~20℃ → 十到二十度);
+- (issue 15) a Latin unit after a number is read in Chinese (``engine.text.zh_units``: 350W 三百五十瓦,
+  100Mbps 一百兆比特每秒); 两 for amounts (两千, 两万, 2kg 两千克) but 二 in ordinals (第2名 第二名);
+  versions group by group (2.3.1 二点三点一); three- or four-digit room/house/bus numbers digit by
+  digit (302号 三零二号); ranges with 到/至 and round numbers (1000000 一百万) as amounts; phone numbers
+  in their written groups (spaces, hyphens, +country code, (area code)); a numeric date whose day does
+  not exist (2023-02-31, 31/02/2023) is read as its numbers;
 - web and e-mail addresses are dropped, and over-long sentences are cut into pieces of at most 400
   characters (outside numbers where possible) so that every step stays linear in the text length.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from functools import cache
 
-from engine.text.chinese.numbers import read_cardinal, read_digits, read_number
+from engine.text.chinese.numbers import read_amount, read_cardinal, read_digits, read_number
 from engine.text.chinese.punctuation import collapse_repeats, pause_signs_to_commas, replace_punctuation
+from engine.text.invisible import strip_invisible
+from engine.text.zh_units import UNIT_ALT, UNIT_WORDS
 
 _NUM = r"\d+(?:\.\d+)?"
 # Patterns that begin with a number start only at the beginning of one, which keeps every search linear.
@@ -65,7 +74,7 @@ _LINE_BREAKS = re.compile(r"\s*(?:\r\n|[\r\n\u2028\u2029\x0b\x0c\x85])\s*")
 
 
 def _strip_controls(text: str) -> str:
-    text = _INVISIBLE.sub("", text)
+    text = _INVISIBLE.sub("", strip_invisible(text))
     text = _LINE_BREAKS.sub("\n", text.strip())
     return "".join(
         ch for ch in text if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
@@ -111,7 +120,8 @@ def _cut_point(part: str) -> int:
 # dates and times
 
 _DATE = re.compile(r"(?<!\d)(\d{4}|\d{2})年(?:(0?[1-9]|1[0-2])月)?(?:(0?[1-9]|[12][0-9]|3[01])([日号]))?")
-_DATE_NUMERIC = re.compile(r"(?<!\d)(\d{4})([-/.])(0[1-9]|1[0-2])\2(0[1-9]|[12][0-9]|3[01])(?!\d)")
+_DATE_NUMERIC = re.compile(r"(?<![\d.\-])(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?![\d\-])")
+_DATE_SLASHED = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")  # d/m/y or m/d/y
 _CLOCK = r"([01]?[0-9]|2[0-3]):([0-5][0-9])(?::([0-5][0-9]))?"
 _TIME_RANGE = re.compile(r"(?<!\d)" + _CLOCK + r"[~\-至]" + _CLOCK + r"(?!\d)")
 _TIME = re.compile(r"(?<!\d)" + _CLOCK + r"(?!\d)")
@@ -127,8 +137,29 @@ def _date(m: re.Match) -> str:
     return out
 
 
+def _real_date(year: int, month: int, day: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def _spoken_date(year: str, month: str, day: str) -> str:
+    return f"{read_digits(year)}年{read_cardinal(month)}月{read_cardinal(day)}日"
+
+
 def _date_numeric(m: re.Match) -> str:
-    return f"{read_digits(m.group(1))}年{read_cardinal(m.group(3))}月{read_cardinal(m.group(4))}日"
+    year, month, day = m.group(1), m.group(3), m.group(4)
+    if _real_date(int(year), int(month), int(day)):
+        return _spoken_date(year, month, day)
+    if m.group(2) == "-" and len(month) == 2 and len(day) == 2 and int(month) <= 12 and int(day) <= 31:
+        return f"{read_digits(year)}，{read_cardinal(month)}，{read_cardinal(day)}"  # no such day
+    return m.group(0)
+
+
+def _date_slashed(m: re.Match) -> str:
+    first, second, year = m.group(1), m.group(2), m.group(3)
+    month, day = (second, first) if int(first) > 12 else (first, second)
+    if _real_date(int(year), int(month), int(day)):
+        return _spoken_date(year, month, day)
+    return f"{read_cardinal(first)}，{read_cardinal(second)}，{read_digits(year)}"  # not a date
 
 
 def _minute_or_second(digits: str) -> str:
@@ -156,44 +187,9 @@ def _time(m: re.Match) -> str:
 # ---------------------------------------------------------------------------------------------------
 # units, temperatures, money
 
-_UNIT_WORDS = {
-    "cm2": "平方厘米",
-    "cm²": "平方厘米",
-    "cm3": "立方厘米",
-    "cm³": "立方厘米",
-    "m2": "平方米",
-    "m²": "平方米",
-    "m3": "立方米",
-    "m³": "立方米",
-    "km2": "平方千米",
-    "km²": "平方千米",
-    "km/h": "千米每小时",
-    "kg": "千克",
-    "KG": "千克",
-    "mg": "毫克",
-    "g": "克",
-    "km": "千米",
-    "KM": "千米",
-    "cm": "厘米",
-    "mm": "毫米",
-    "m": "米",
-    "ml": "毫升",
-    "mL": "毫升",
-    "L": "升",
-    "db": "分贝",
-    "dB": "分贝",
-    "ms": "毫秒",
-    "ds": "毫秒",
-    "s": "秒",
-    "min": "分钟",
-    "h": "小时",
-    "kw": "千瓦",
-    "kW": "千瓦",
-    "GB": "吉字节",
-    "MB": "兆字节",
-}
-_UNIT_ALT = "|".join(re.escape(u) for u in sorted(_UNIT_WORDS, key=len, reverse=True))
-_UNIT_AFTER_NUMBER = re.compile(r"(\d)(" + _UNIT_ALT + r")(?![A-Za-z])")
+_UNIT_WORDS = UNIT_WORDS
+_UNIT_ALT = UNIT_ALT
+_UNIT_AFTER_NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(" + _UNIT_ALT + r")(?![A-Za-z])")
 _RANGE_WITH_UNIT = re.compile(
     _START
     + r"("
@@ -212,6 +208,13 @@ _RANGE_BEFORE_UNIT = re.compile(
 _TEMPERATURE = re.compile(_START + r"(-?)(" + _NUM + r")(°C|℃|度|摄氏度|°F|℉|华氏度)")
 _CURRENCY = {"¥": "元", "$": "美元", "€": "欧元", "£": "英镑", "₩": "韩元", "HK$": "港元", "US$": "美元"}
 _MONEY = re.compile(r"(-?)(HK\$|US\$|[¥$€£₩])(" + _NUM + r")")
+
+
+def _unit_after_number(m: re.Match) -> str:
+    number = m.group(1)
+    before = m.string[max(0, m.start() - 1) : m.start()]
+    spoken = read_number(number) if "." in number or before == "第" else read_amount(number)
+    return spoken + _UNIT_WORDS[m.group(2)]
 
 
 def _temperature(m: re.Match) -> str:
@@ -287,6 +290,16 @@ _LANDLINE = re.compile(
     r"(?<!\d)((?:0(?:10|2[1-3]|[3-9]\d{2})-?)?[1-9]\d{6,7})(?!\d)(?![" + _MEASURE_CHARS + "])"
 )
 _SERVICE = re.compile(r"(?<!\d)(400)-?(\d{3})-?(\d{4})(?!\d)")
+# a country code: +86-10-12345678, +86-138-1234-5678 (spaces between groups are hyphens by now)
+_COUNTRY_CODE = re.compile(r"(?<![\dA-Za-z])\+(\d{1,3})((?:-\d+)+)(?![\d\-])")
+# two groups of 3-4 and 4 digits (8765-4321, 555-1234) that are not a range of amounts or years
+_TWO_GROUPS = re.compile(r"(?<![\d.\-+])(\d{3,4})-(\d{4})(?![\d\-.])")
+# digit groups separated by single spaces (+86 138 1234 5678, 021 6278 1234)
+_SPACED_GROUPS = re.compile(r"(?<![\d.])(\+\d{1,3}|\d{2,4})((?: \d{3,8})+)(?![\d.])")
+# an area code in brackets: (021)6234-5678
+_AREA_CODE = re.compile(r"[(（](0\d{2,3})[)）]\s?(?=\d)")
+# room, house and bus numbers of three or four digits: 302号, 1203室, 508房间, 115路
+_DOOR_NUMBER = re.compile(r"(?<![\d.])(\d{3,4})(?=[号室房路栋])")
 
 
 def _mobile(m: re.Match) -> str:
@@ -297,7 +310,34 @@ def _mobile(m: re.Match) -> str:
 
 
 def _landline(m: re.Match) -> str:
+    if "-" not in m.group(1) and m.group(1).endswith("0000"):
+        return read_amount(m.group(1))  # a round amount (1000000), not a phone number
     return "，".join(read_digits(part, yao=True) for part in m.group(1).split("-"))
+
+
+def _country_code(m: re.Match) -> str:
+    groups = [m.group(1)] + m.group(2).split("-")[1:]
+    return "，".join(read_digits(group, yao=True) for group in groups)
+
+
+def _round(digits: str) -> bool:
+    return len(digits) >= 3 and digits.endswith("00")
+
+
+def _two_groups(m: re.Match) -> str:
+    first, second = m.group(1), m.group(2)
+    following = m.string[m.end() : m.end() + 1]
+    years = len(first) == 4 and 1000 <= int(first) < int(second) <= 2100
+    if following and (following in _MEASURE_CHARS or following in "%℃度") or years:
+        return m.group(0)
+    if _round(first) or _round(second):
+        return m.group(0)
+    return read_digits(first, yao=True) + "，" + read_digits(second, yao=True)
+
+
+def _door_number(m: re.Match) -> str:
+    digits = m.group(1)
+    return read_cardinal(digits) if _round(digits) else read_digits(digits, yao=True)
 
 
 def _service(m: re.Match) -> str:
@@ -322,8 +362,15 @@ _QUANTIFIED = re.compile(r"(?<!\d)(\d+)([多余几+])?(?=[" + _MEASURE_CHARS + "
 # 2 before these reads 两 (two of something), not 二.
 _LIANG_BEFORE = set(
     "个只本张条位件次遍天年种块元斤把支辆台座间家双对口头杯瓶碗盒箱袋根片颗粒首名岁周层页步倍样句字部场顿"
+    "公小分千万亿米克吨毫厘瓦伏兆吉太赫帧转点秒升套份项排场节趟届轮期笔桌间枚辈"
 )
 _LONG_NUMBER = re.compile(r"\d{3,}")
+# a bare number ending in two or more zeros is an amount (1000000 一百万), not a code
+_ROUND_NUMBER = re.compile(r"(?<![\d.])[1-9]\d*00(?![\d.])")
+# 100到200, 3至5: a range of amounts
+_RANGE_WORD = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)([到至])(\d+(?:\.\d+)?)(?![\d.])")
+# versions and other dotted numbers (2.3.1, 3.10.2, 192.168.1.1): groups joined by 点
+_VERSION = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
 _SHORT_NUMBER = re.compile(r"\d+")
 
 
@@ -331,8 +378,19 @@ def _range(m: re.Match) -> str:
     return _signed(m.group(1)) + "到" + _signed(m.group(2))
 
 
+def _range_word(m: re.Match) -> str:
+    return _signed(m.group(1)) + m.group(2) + _signed(m.group(3))
+
+
+def _version(m: re.Match) -> str:
+    groups = m.group(0).split(".")
+    return "点".join(read_digits(g, yao=True) if len(g) >= 3 else read_cardinal(g) for g in groups)
+
+
 def _signed(number: str) -> str:
-    return ("负" + read_number(number[1:])) if number.startswith("-") else read_number(number)
+    if number.startswith("-"):
+        return "负" + read_number(number[1:])
+    return read_number(number) if "." in number else read_amount(number)
 
 
 def _decimal(m: re.Match) -> str:
@@ -346,9 +404,12 @@ def _quantified(m: re.Match) -> str:
     if approx == "+":
         approx = "多"
     following = m.string[m.end() : m.end() + 1]
-    if number.lstrip("0") == "2" and not approx and following in _LIANG_BEFORE:
+    ordinal = m.string[max(0, m.start() - 1) : m.start()] == "第"
+    if number.lstrip("0") == "2" and not approx and following in _LIANG_BEFORE and not ordinal:
         return "两"
-    return read_cardinal(number) + approx
+    if ordinal or number.lstrip("0") == "2":
+        return read_cardinal(number) + approx
+    return read_amount(number) + approx
 
 
 _SYMBOL_WORDS = {
@@ -374,27 +435,34 @@ def normalize_sentence(sentence: str) -> str:
         return sentence
     s = _DATE.sub(_date, sentence)
     s = _DATE_NUMERIC.sub(_date_numeric, s)
+    s = _DATE_SLASHED.sub(_date_slashed, s)
+    s = _VERSION.sub(_version, s)
     s = _TIME_RANGE.sub(_time_range, s)
     s = _TIME.sub(_time, s)
     s = _RATIO.sub(lambda m: read_cardinal(m.group(1)) + "比" + read_cardinal(m.group(2)), s)
     s = _RANGE_WITH_UNIT.sub(lambda m: f"{m.group(1)}{m.group(2)}至{m.group(3)}{m.group(4)}", s)
     s = _RANGE_BEFORE_UNIT.sub(lambda m: read_number(m.group(1)) + "到", s)
     s = _TEMPERATURE.sub(_temperature, s)
-    s = _UNIT_AFTER_NUMBER.sub(lambda m: m.group(1) + _UNIT_WORDS[m.group(2)], s)
+    s = _UNIT_AFTER_NUMBER.sub(_unit_after_number, s)
     s = _MONEY.sub(_money, s)
     s = _EQUATION.sub(_equation, s)
     s = _ARITHMETIC.sub(_arithmetic, s)
     s = _POWER.sub(_power, s)
     s = _FRACTION.sub(_fraction, s)
     s = _PERCENT.sub(_percent, s)
+    s = _COUNTRY_CODE.sub(_country_code, s)
     s = _MOBILE.sub(_mobile, s)
     s = _LANDLINE.sub(_landline, s)
     s = _SERVICE.sub(_service, s)
     s = _DIGIT_GROUPS.sub(_digit_groups, s)
+    s = _TWO_GROUPS.sub(_two_groups, s)
     s = _RANGE.sub(_range, s)
+    s = _RANGE_WORD.sub(_range_word, s)
     s = _NEGATIVE.sub(lambda m: "负" + read_cardinal(m.group(1)), s)
     s = _DECIMAL.sub(_decimal, s)
+    s = _DOOR_NUMBER.sub(_door_number, s)
     s = _QUANTIFIED.sub(_quantified, s)
+    s = _ROUND_NUMBER.sub(lambda m: read_amount(m.group(0)), s)
     s = _LONG_NUMBER.sub(lambda m: read_digits(m.group(0), yao=True), s)
     s = _SHORT_NUMBER.sub(lambda m: read_cardinal(m.group(0)), s)
     s = _SYMBOL_RE.sub(lambda m: _SYMBOL_WORDS[m.group(0)], s)
@@ -420,6 +488,8 @@ def normalize_zh(text: str) -> str:
         return ""
     text = to_simplified(text).translate(_FULLWIDTH_TABLE)
     text = _THOUSANDS.sub("", text)
+    text = _AREA_CODE.sub(r"\1-", text)
+    text = _SPACED_GROUPS.sub(lambda m: m.group(1) + m.group(2).replace(" ", "-"), text)
     text = _COLON_IN_TIME.sub(":", text)
     text = text.replace("\n", "。")
     out = "".join(replace_punctuation(normalize_sentence(s)) for s in _sentences(text))

@@ -51,3 +51,13 @@ def read_number(text: str) -> str:
     if frac:
         out = (out or "零") + "点" + read_digits(frac)
     return out or "零"
+
+
+def read_amount(digits: str) -> str:
+    """A cardinal said as an amount: 2 is 两, and so is a leading 2 before 千/万/亿 (两千, 两万)."""
+    spoken = read_cardinal(digits)
+    if spoken == "二":
+        return "两"
+    if spoken.startswith("二") and spoken[1:2] in ("千", "万", "亿"):
+        return "两" + spoken[1:]
+    return spoken

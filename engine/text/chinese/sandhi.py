@@ -91,16 +91,48 @@ def _bu(word: str, syl: list[str]) -> None:
             _set_tone(syl, i, "2")
 
 
+_PLACES = set("百千万亿")
+_DIGIT_WORDS = set("零〇一二三四五六七八九幺两")
+_AFTER_POINT = set("零〇一二三四五六七八九十半钟整")
+
+
+def _yi_in_number(word: str, syl: list[str]) -> set[int]:
+    """Tones of 一 inside numbers; the positions it decided.
+
+    A leading 一 before 百/千/万/亿 takes the sandhi (一百 yì bǎi, 一万 yí wàn; not the 一 of 十一万);
+    一 before another digit (a year or code read digit by digit: 一九八五), before 点 and a digit (a
+    decimal or the hour 一点十分), or before 月 (the month) is a digit and stays yī.
+    """
+    done: set[int] = set()
+    for i, ch in enumerate(word[:-1]):
+        if ch != "一":
+            continue
+        following = word[i + 1]
+        if following in _PLACES and not (i > 0 and word[i - 1] == "十"):
+            _set_tone(syl, i, "2" if _tone(syl[i + 1]) == "4" else "4")
+        elif (
+            following in _DIGIT_WORDS
+            or following == "月"
+            or (following == "点" and word[i + 2 : i + 3] in _AFTER_POINT and i + 2 < len(word))
+        ):
+            _set_tone(syl, i, "1")
+        else:
+            continue
+        done.add(i)
+    return done
+
+
 def _yi(word: str, syl: list[str]) -> None:
+    done = _yi_in_number(word, syl)
     if "一" in word and all(_is_number_char(ch) for ch in word if ch != "一"):
         return
     if len(word) == 3 and word[1] == "一" and word[0] == word[2]:
         _set_tone(syl, 1, "5")
-    elif word.startswith("第一"):
+    elif word.startswith("第一") and 1 not in done:
         _set_tone(syl, 1, "1")
     else:
         for i, ch in enumerate(word[:-1]):
-            if ch != "一" or (i > 0 and _is_number_char(word[i - 1])):
+            if ch != "一" or i in done or (i > 0 and _is_number_char(word[i - 1])):
                 continue  # the last digit of a number (十一月, 二十一岁) keeps yi1
             if _tone(syl[i + 1]) == "4":
                 _set_tone(syl, i, "2")
@@ -108,22 +140,67 @@ def _yi(word: str, syl: list[str]) -> None:
                 _set_tone(syl, i, "4")
 
 
+_TONE_MARKS = set("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ")
+_NOT_LOCATIVE_HEAD = set("以之向往朝线网")
+
+
+@cache
+def _phrases() -> dict:
+    from pypinyin.constants import PHRASES_DICT
+
+    return PHRASES_DICT
+
+
+def _keeps_final_tone(word: str, pos: str, syl: list[str]) -> bool:
+    """True when a final particle-like character (吧, 额, 的, 地, 得...) is part of a word, not a particle.
+
+    The word decides, not the character: 酒吧 jiǔbā, 金额 jīn'é, 目的 mùdì, 土地 tǔdì, 取得 qǔdé keep their
+    tones because the dictionary lists the word so; 觉得 is listed with a neutral 得.
+    """
+    last = word[-1]
+    if len(word) == 1:
+        return (last == "额" and not pos.startswith(("y", "e"))) or (last == "地" and syl[0][:2] == "di")
+    if last == "额":
+        return True
+    readings = _phrases().get(word)
+    return bool(readings) and len(readings) == len(word) and bool(_TONE_MARKS & set(readings[-1][0]))
+
+
+def _reduplication_is_neutral(word: str, pos: str, syl: list[str], j: int) -> bool:
+    """Whether the second of two equal characters is neutral (奶奶, 看看), by the word's kind.
+
+    Digits never are (幺幺零, 五五五), and neither are third-tone verbs and adjectives (想想, 走走,
+    考考: the first takes third-tone sandhi, xiáng xiang, as the reference's must-not list has it).
+    """
+    ch = word[j]
+    if _is_number_char(ch) or ch == "幺":
+        return False
+    return not (pos[:1] in ("v", "a") and syl[j - 1].endswith("3") and syl[j].endswith("3"))
+
+
 def _neutral(word: str, pos: str, syl: list[str]) -> None:
     keep = not_neutral_words()
     listed = neutral_words()
     if pos[:1] in ("n", "v", "a") and word not in keep:
         for j in range(1, len(word)):
-            if word[j] == word[j - 1]:
+            if word[j] == word[j - 1] and _reduplication_is_neutral(word, pos, syl, j):
                 _set_tone(syl, j, "5")
     ge = word.find("个")
     last = word[-1]
-    if last in _PARTICLES or last in _STRUCTURAL:
-        _set_tone(syl, -1, "5")
+    if (last in _PARTICLES or last in _STRUCTURAL) and word not in keep:
+        if not _keeps_final_tone(word, pos, syl):
+            _set_tone(syl, -1, "5")
     elif len(word) == 1 and last in _ASPECT and pos in ("ul", "uz", "ug"):
         _set_tone(syl, -1, "5")
     elif len(word) > 1 and last in "们子" and pos in ("r", "n") and word not in keep:
         _set_tone(syl, -1, "5")
-    elif len(word) > 1 and last in _LOCATIVE and pos in ("s", "l", "f"):
+    elif (
+        len(word) > 1
+        and last in _LOCATIVE
+        and pos in ("s", "l", "f")
+        and word[-2] not in _NOT_LOCATIVE_HEAD
+        and word not in keep
+    ):
         _set_tone(syl, -1, "5")
     elif len(word) > 1 and last in "来去" and word[-2] in _DIRECTIONAL_HEAD:
         _set_tone(syl, -1, "5")

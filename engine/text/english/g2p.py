@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from engine.text.english.affixes import affixed_phones
 from engine.text.english.homographs import homograph_phones
 from engine.text.english.letter_to_sound import VOWEL_BASES, letters_to_phones
 from engine.text.english.lexicon import lexicon
 from engine.text.english.normalize import PUNCTUATION, normalize_en
+from engine.text.english.pinyin_names import pinyin_phones
 
 SPELL_OUT_MAX = 3  # unknown words this short are read letter by letter (reference rule)
 MAX_WORD_LETTERS = 40  # unknown words longer than this are not words: spell them
@@ -111,7 +113,7 @@ def _word_phones(word: str) -> tuple[str, ...]:
     if any(ch.isupper() for ch in word[1:]) and "'" not in word:
         parts = _CASE_SPLIT_RE.findall(word)
         if len(parts) > 1:
-            return tuple(p for part in parts for p in word_phones(part))
+            return tuple(p for part in parts for p in _camel_part(part))
     if len(word) <= SPELL_OUT_MAX:
         return tuple(spell(word))
     if lower.endswith("'s"):
@@ -124,6 +126,9 @@ def _word_phones(word: str) -> tuple[str, ...]:
         return tuple(p for part in word.split("'") if part for p in word_phones(part))
     if len(lower) > MAX_WORD_LETTERS:
         return tuple(spell(word))
+    built = affixed_phones(lower, lex) or pinyin_phones(lower)
+    if built is not None:
+        return built
     pieces = _compound(lower)
     if pieces is not None:
         return tuple(p for piece in pieces for p in piece)
@@ -133,6 +138,21 @@ def _word_phones(word: str) -> tuple[str, ...]:
     guessed = letters_to_phones(lower)
     if not any(p[:-1] in VOWEL_BASES for p in guessed):
         return tuple(spell(word))  # no vowel sound at all: say the letters
+    return tuple(guessed)
+
+
+def _camel_part(part: str) -> tuple[str, ...]:
+    """A piece of a camel-case name (TikTok, WeChat): a word, never its letters (acronyms aside)."""
+    lower = part.lower()
+    lex = lexicon()
+    if lower in lex or len(part) == 1 or part.isupper():
+        return _word_phones(part)
+    built = affixed_phones(lower, lex) or pinyin_phones(lower)
+    if built is not None:
+        return built
+    guessed = letters_to_phones(lower)
+    if not any(p[:-1] in VOWEL_BASES for p in guessed):
+        return tuple(spell(part))
     return tuple(guessed)
 
 

@@ -6,11 +6,13 @@ for English (``. , ? ! -``), so the G2P step never meets a character it cannot p
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from collections.abc import Callable
 
 from engine.text.english import numbers
+from engine.text.invisible import strip_invisible
 
 PUNCTUATION = ".,?!-"
 
@@ -198,7 +200,7 @@ _SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+(?=[.,?!])")
 
 
 def _fold_characters(text: str) -> str:
-    text = text.translate(_ZERO_WIDTH)
+    text = strip_invisible(text).translate(_ZERO_WIDTH)
     out: list[str] = []
     for ch in text:
         if ch in _CHAR_MAP:
@@ -246,19 +248,26 @@ def _speak_domain(m: re.Match[str]) -> str:
 def _month_day_year(month: int, day: int, year: int | None) -> str | None:
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
+    if year is not None and day > calendar.monthrange(year, month)[1]:
+        return None  # no such day (31/02/2023): not a date
     spoken = f"{_MONTHS[month - 1]} {numbers.ordinal(day)}"
     return f"{spoken}, {numbers.year(year)}" if year is not None else spoken
 
 
+def _groups_as_numbers(groups: list[str]) -> str:
+    """A date that is not one (31/02/2023) read as its numbers, one group after another."""
+    return ", ".join(numbers.year(int(g)) if len(g) == 4 else numbers.cardinal(int(g)) for g in groups)
+
+
 def _expand_iso_date(m: re.Match[str]) -> str:
-    return _month_day_year(int(m[2]), int(m[3]), int(m[1])) or m[0]
+    return _month_day_year(int(m[2]), int(m[3]), int(m[1])) or _groups_as_numbers([m[1], m[2], m[3]])
 
 
 def _expand_slash_date(m: re.Match[str]) -> str:
     first, second, year = int(m[1]), int(m[2]), int(m[3])
     if first > 12 >= second:  # day/month/year
         first, second = second, first
-    return _month_day_year(first, second, year) or m[0]
+    return _month_day_year(first, second, year) or _groups_as_numbers([m[1], m[2], m[3]])
 
 
 def _expand_time(m: re.Match[str]) -> str:
