@@ -15,17 +15,25 @@ export HF_HUB_DISABLE_PROGRESS_BARS := 1
 .PHONY: run test bench lint format clean setup setup-test
 
 $(PY):
+	@echo "==> Creating the virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 
 # The stamp files make the install happen once, and again whenever pyproject.toml changes.
+# Installs show pip's own progress: the first one downloads torch and friends (minutes, several GB
+# with a CUDA build).
 $(VENV)/.stamp-run: pyproject.toml | $(PY)
-	$(PIP) install --quiet $(TORCH_SPEC)
-	$(PIP) install --quiet -e .
+	@echo "==> [1/2] Installing torch ($(TORCH_SPEC)): the largest download, it can take minutes"
+	$(PIP) install --progress-bar on $(TORCH_SPEC)
+	@echo "==> [2/2] Installing Timbre and its dependencies into $(VENV)"
+	$(PIP) install --progress-bar on -e .
+	@echo "==> Installed. The command is $(VENV)/bin/timbre (or: source $(VENV)/bin/activate, then timbre)"
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml | $(PY)
-	$(PIP) install --quiet $(TORCH_SPEC)
-	$(PIP) install --quiet -e ".[test]"
+	@echo "==> [1/2] Installing torch ($(TORCH_SPEC)): the largest download, it can take minutes"
+	$(PIP) install --progress-bar on $(TORCH_SPEC)
+	@echo "==> [2/2] Installing Timbre with its test tools into $(VENV)"
+	$(PIP) install --progress-bar on -e ".[test]"
 	touch $@ $(VENV)/.stamp-run
 
 setup: $(VENV)/.stamp-run

@@ -61,9 +61,9 @@ def test_studio_lists_sessions_and_voices(tmp_path: Path) -> None:
 def test_symbol_table_checksum_and_size() -> None:
     assert len(symbols.symbols()) == 732
     assert symbols.actual_sha256() == symbols.expected_sha256()
-    spec = Path(__file__).resolve().parents[2] / "shared" / "spec" / "symbols-v2.json"
-    if spec.exists():  # the shipped copy must equal the spec's table
-        assert json.loads(spec.read_text())["symbols"] == list(symbols.symbols())
+    spec = json.loads((Path(__file__).resolve().parent / "data" / "symbols-v2.json").read_text())
+    assert spec["symbols"] == list(symbols.symbols())  # the shipped table equals the official one
+    assert spec["length"] == 732 and spec["sha256_of_json_list"] == symbols.expected_sha256()
 
 
 def test_phones_to_ids_roundtrip_and_unknown() -> None:

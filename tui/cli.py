@@ -23,7 +23,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tui.commands.phonemes",
     "tui.commands.models",
     "tui.commands.say",
+    "tui.commands.train",
     "tui.commands.voices",
+    "tui.commands.consent",  # issue 14
+    "tui.commands.detect",  # issue 14
 )
 
 

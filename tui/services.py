@@ -44,6 +44,7 @@ class AudioServices:
     record_room_tone: Callable[[RecorderLike, Path, float], Any]
     play: Callable[[Path], None]
     stop_playback: Callable[[], None]
+    rescan_devices: Callable[[], None] = lambda: None  # look for devices again (nothing may be open)
 
     @property
     def can_record(self) -> bool:
@@ -60,6 +61,7 @@ class AudioServices:
             record_room_tone=_record_room_tone,
             play=_play,
             stop_playback=_stop_playback,
+            rescan_devices=_rescan_devices,
         )
 
     @classmethod
@@ -78,6 +80,14 @@ def _list_devices() -> list[InputDevice]:
     from engine.audio.devices import list_input_devices
 
     return list_input_devices()
+
+
+def _rescan_devices() -> None:
+    from engine.audio.devices import rescan_devices
+    from engine.audio.playback import stop_playback
+
+    stop_playback()  # re-initialising PortAudio would cut a playing take off anyway
+    rescan_devices()
 
 
 def _make_recorder(device: DeviceSpec, samplerate: int | None) -> RecorderLike:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,6 +126,35 @@ def probe_portaudio() -> str | None:
     except PortAudioMissing as exc:
         return f"Recording is disabled: {exc.message} {exc.hint}"
     return None
+
+
+_RESCAN_LOCK = threading.Lock()
+
+
+def rescan_devices() -> None:
+    """Make PortAudio look for devices again: one plugged in (or forwarded over SSH) after start.
+
+    PortAudio reads the device list only when it initialises, so this terminates and re-initialises
+    it. That closes every open stream: call it only while nothing records or plays.
+    """
+    sd = load_sounddevice()
+    with _RESCAN_LOCK, quiet_stderr():
+        levels = max(1, int(sd._initialized))
+        try:
+            while sd._initialized > 0:
+                sd._terminate()
+        except sd.PortAudioError as exc:  # it was not initialised after all: initialising is enough
+            log.debug("PortAudio terminate before re-scan failed: %s", exc)
+            sd._initialized = 0
+        try:
+            while sd._initialized < levels:
+                sd._initialize()
+        except sd.PortAudioError as exc:
+            raise AudioError(
+                f"The sound system could not be started again: {exc}",
+                "Start Timbre again; if it persists, check the sound setup ('timbre devices').",
+            ) from exc
+    log.info("audio devices re-scanned")
 
 
 def _is_no_device_error(exc: BaseException) -> bool:

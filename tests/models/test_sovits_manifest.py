@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -10,14 +11,18 @@ import torch
 
 from engine.models.sovits import TINY, V2, V2_PRO_PLUS, MultiPeriodDiscriminator, SynthesizerTrn
 
-MANIFEST = Path(__file__).resolve().parents[3] / "shared" / "spec" / "manifest-s2-v2.json"
+DATA = Path(__file__).resolve().parents[1] / "data"  # copies of the spec manifests (tests/data/README.md)
+MANIFEST = DATA / "manifest-s2-v2.json.gz"
+
+
+def read_manifest(path: Path) -> dict:
+    """A gzipped JSON manifest from tests/data."""
+    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 @pytest.fixture(scope="module")
 def manifest() -> dict:
-    if not MANIFEST.is_file():
-        pytest.fail(f"missing spec manifest {MANIFEST}")
-    return json.loads(MANIFEST.read_text())
+    return read_manifest(MANIFEST)
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +120,7 @@ def test_inference_only_build_matches_the_finetune_export_keys(manifest):
 
 
 def test_v2proplus_keys_and_shapes_equal_its_manifest():
-    path = MANIFEST.with_name("manifest-s2-v2ProPlus.json")
-    if not path.is_file():
-        pytest.fail(f"missing spec manifest {path}")
-    pro = json.loads(path.read_text())
+    pro = read_manifest(DATA / "manifest-s2-v2ProPlus.json.gz")
     with torch.device("meta"):
         gen, disc = SynthesizerTrn(V2_PRO_PLUS), MultiPeriodDiscriminator.from_config(V2_PRO_PLUS)
     assert _shapes(gen) == {k: v["shape"] for k, v in pro["generator"]["state_dict"].items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -20,12 +21,32 @@ from tui.screens.registry import SCREENS, available, register_screen, screen_cla
 SIZE = (80, 24)
 
 
+async def wait_until(pilot, condition, timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll ``condition`` between frames until it holds (threads finish late on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
+
+
+def record_notes(app: TimbreApp) -> list[str]:
+    """Every notification message from now on (app._notifications drops them once they expire)."""
+    said: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, *args, **kwargs):
+        said.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
+    return said
+
+
 async def new_session_dialog(app: TimbreApp, pilot) -> NewSessionDialog:
-    """Press n on Home and return the dialog it opens."""
-    await pilot.pause()
+    """Press n on Home and return the dialog it opens (after a device scan and listing, in threads)."""
+    await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="Home")
     await pilot.press("n")
-    await pilot.pause()
-    assert isinstance(app.screen, NewSessionDialog)
+    await wait_until(pilot, lambda: isinstance(app.screen, NewSessionDialog), what="the new-session dialog")
     return app.screen
 
 
@@ -101,12 +122,11 @@ async def test_new_session_dialog_creates_session_and_records_room_tone(studio_h
         dialog.query_one("#languages").highlighted = 1  # English
         dialog.query_one("#devices").highlighted = 0  # the USB mic
         await pilot.press("enter")
-        await pilot.pause()
-        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordScreen), what="Record")
         screen = app.screen
-        assert isinstance(screen, RecordScreen)
-        assert screen.phase == "room_tone"
-        assert "ROOM TONE: stay quiet for 0.3 s" in screen_text(app)
+        await wait_until(pilot, lambda: screen.phase == "room_tone", what="room tone")
+        countdown = "ROOM TONE: stay quiet for 0.3 s"
+        await wait_until(pilot, lambda: countdown in screen_text(app), what="the countdown")
         audio.room_tone_gate.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -149,8 +169,7 @@ async def test_new_session_with_prompt_file_and_bad_file(studio_home, audio, tmp
         assert "missing.txt" in str(dialog.query_one("#error").content)
         dialog.query_one("#prompt-file", Input).value = str(prompts)
         await pilot.press("enter")
-        await pilot.pause()
-        await pilot.pause()
+        await wait_until(pilot, lambda: isinstance(app.screen, RecordScreen), what="Record")
         screen = app.screen
         assert isinstance(screen, RecordScreen)
         assert [t.text for t in screen.session.takes] == ["First line of mine.", "Second line of mine."]
@@ -159,11 +178,9 @@ async def test_new_session_with_prompt_file_and_bad_file(studio_home, audio, tmp
 async def test_escape_cancels_new_session(studio_home, audio):
     app = make_app(studio_home, audio)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n")
-        await pilot.pause()
+        await new_session_dialog(app, pilot)
         await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, HomeScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, HomeScreen), what="Home")
         assert Studio.locate(studio_home).session_ids() == [] and audio.recorders == []
 
 
@@ -242,6 +259,7 @@ async def test_import_into_new_session_without_recording(studio_home, tmp_path):
         assert all(cell_len(line) <= 80 for line in screen_text(app).splitlines())
         assert "Import audio files into a new session" in screen_text(app)
         dialog.query_one("#import-files", Input).value = str(wav)
+        said = record_notes(app)
         shown = []
         show = dialog.show_progress
         dialog.show_progress = lambda *args: (shown.append(args), show(*args))
@@ -262,7 +280,7 @@ async def test_import_into_new_session_without_recording(studio_home, tmp_path):
         assert saved["language"] == "en" and saved["script"] == "imported"
         assert saved["takes"] and all(t["source"] == "imported" for t in saved["takes"])
         assert all((screen.session.dir / "takes" / f"{t['id']}.wav").is_file() for t in saved["takes"])
-        assert any("take(s) added to new session" in n.message for n in app._notifications)
+        assert any("take(s) added to new session" in message for message in said)
         assert "Review · " + screen.session.id in screen_text(app)
         await pilot.press("escape")
         await pilot.pause()

@@ -62,7 +62,7 @@ async def test_layout_fits_80x24(studio_home, audio):
         assert "Accepted   0.0 s of 60 s" in text
         assert "0001 ○ pending" in text and "0003 ○ pending" in text
         assert "Record/Stop" in lines[-1]  # the footer
-        for item in ("? Help", "⏎ Accept & next", "r Re-record", "p Play", "s Skip", "b Back", "q Quit"):
+        for item in ("? Help", "⏎ Accept", "r Re-record", "p Play", "s Skip", "b Back", "h Home", "q Quit"):
             assert item in lines[-1]  # every main key fits 80 columns
 
 
@@ -293,7 +293,7 @@ async def test_help_and_palette_list_every_key(studio_home, audio):
         titles = [command.title for command in app.get_system_commands(screen)]
         for wanted in (
             "Record/Stop (space)",
-            "Accept & next (enter)",
+            "Accept (enter)",
             "Re-record (r)",
             "Play (p)",
             "Skip (s)",
@@ -317,7 +317,8 @@ async def test_help_and_palette_list_every_key(studio_home, audio):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        assert "space" in text and "Record/Stop" in text and "Accept & next" in text and "ctrl+p" in text
+        assert "space" in text and "Record/Stop" in text and "next prompt" in text and "ctrl+p" in text
+        assert "h, esc" in text  # Home answers to both keys
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen

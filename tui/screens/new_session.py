@@ -70,6 +70,7 @@ class NewSessionDialog(ModalScreen[NewSessionChoice | None]):
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("enter", "start", "Start", priority=True, id="new-session.start"),
         Binding("escape", "cancel", "Cancel", id="new-session.cancel"),
+        Binding("f5", "rescan", "Find microphones", id="new-session.rescan"),
     ]
 
     def __init__(self, devices: list[Any], language: str | None = None) -> None:
@@ -100,7 +101,8 @@ class NewSessionDialog(ModalScreen[NewSessionChoice | None]):
             yield Label("Microphone")
             yield OptionList(*[Option(marked(t), id=i) for i, t in choices["devices"]], id="devices")
             yield Static("", id="error")
-            yield Static("tab: next field · ↑↓: choose · enter: start · esc: cancel", id="keys")
+            keys = "tab: next field · ↑↓: choose · enter: start · f5: find mics · esc: cancel"
+            yield Static(keys, id="keys")
 
     def on_mount(self) -> None:
         languages = self.query_one("#languages", OptionList)
@@ -124,6 +126,30 @@ class NewSessionDialog(ModalScreen[NewSessionChoice | None]):
         labels = self._labels.get(options.id or "", [])
         for index, label in enumerate(labels):
             options.replace_option_prompt_at_index(index, marked(label, index == event.option_index))
+
+    async def action_rescan(self) -> None:
+        """f5: look for microphones again (one plugged in or forwarded since the dialog opened)."""
+        import asyncio
+
+        from engine.errors import TimbreError
+
+        services = self.app.services
+        error = self.query_one("#error", Static)
+        try:
+            await asyncio.to_thread(services.rescan_devices)
+            devices = await asyncio.to_thread(services.list_devices)
+        except TimbreError as exc:
+            error.update(explain(exc))
+            return
+        self.devices = list(devices)
+        self._labels["devices"] = [device.label() for device in self.devices]
+        options = self.query_one("#devices", OptionList)
+        options.clear_options()
+        options.add_options([Option(marked(d.label()), id=str(d.index)) for d in self.devices])
+        if self.devices:
+            options.highlighted = next((i for i, d in enumerate(self.devices) if d.is_default), 0)
+        error.update("" if self.devices else "Still no microphone: plug one in, then press f5.")
+        self.notify(f"{len(self.devices)} input device(s) found.", timeout=3)
 
     def selected_language(self) -> str:
         languages = self.query_one("#languages", OptionList)

@@ -40,7 +40,8 @@ class RecordScreen(TimbreScreen):
     HELP = """
 Read the sentence in the box aloud, at a normal pace, about a hand's width from the microphone.
 Space starts a take and space stops it; enter keeps it and moves to the next sentence. Listen with
-p, re-record with r, skip a sentence you cannot read with s, go back with b.
+p, re-record with r, skip a sentence you cannot read with s, go back with b. h or esc returns to
+Home (asking first while a take records; the session is saved after every take).
 
 The meter shows the loudest recent sample in dBFS (0 = the loudest the device can record) and a
 held peak marker. Aim for peaks around -12 to -6 dBFS. CLIP means the sound hit full scale: move
@@ -48,7 +49,11 @@ back or lower the gain. OVERFLOW means audio was dropped: re-record that take. A
 QUIET (peak below -40 dBFS) and LOUD (peak above -1 dBFS) say to move closer or further back.
 
 A session starts with 3 seconds of room tone (stay quiet): it lets Timbre remove background noise.
-About 60 seconds of accepted speech is enough; everything is saved after every take.
+About 60 seconds of accepted speech is enough (the silence before and after each take does not
+count); everything is saved after every take.
+
+◐ CUT SHORT marks a take that a quit, a crash or a lost microphone stopped mid-sentence. It is left
+out of training: r records it again, enter keeps it as it is (or edit its transcript in Review).
 """
 
     BINDINGS: ClassVar[list[Binding]] = [
@@ -56,7 +61,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         Binding(
             "enter",
             "accept",
-            "Accept & next",
+            "Accept",
             tooltip="Keep this take, go to the next prompt",
             id="record.accept",
         ),
@@ -64,7 +69,13 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         Binding("p", "play", "Play", tooltip="Listen to this take", id="record.play"),
         Binding("s", "skip", "Skip", tooltip="Skip this prompt", id="record.skip"),
         Binding("b", "back", "Back", tooltip="Go to the previous prompt", id="record.back"),
-        Binding("h", "home", "Home", show=False, tooltip="Back to the Home screen", id="record.home"),
+        Binding(
+            "h,escape",
+            "home",
+            "Home",
+            tooltip="Back to the Home screen (also esc; asks first while recording)",
+            id="record.home",
+        ),
         Binding("q", "quit", "Quit", tooltip="Leave Timbre (asks first while recording)", id="record.quit"),
     ]
 
@@ -115,20 +126,35 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             f"{session.device or 'default'}"
         )
         self.query_one("#record-title", Static).update(Text(title, overflow="ellipsis", no_wrap=True))
-        next_index = session.next_pending()
+        next_index = session.resume_index()  # a take cut short first (a crash, a quit), then the next pending
         if self.start_at is not None and 0 <= self.start_at < len(session.takes):
             next_index = self.start_at
         self.index = next_index if next_index is not None else max(0, len(session.takes) - 1)
         self.phase = self.phase_for_take() if next_index is not None else "complete"
         self.set_interval(1 / POLL_HZ, self.poll_meter, name="meter-poll")
         self.refresh_all()
+        self.announce_cut_short()
         if not session.room_tone_path().exists():
             self.run_worker(self.record_room_tone(), group="room-tone", exit_on_error=False)
 
+    def announce_cut_short(self) -> None:
+        """Say which takes were cut short (recovered after a crash, or a quit mid-take) and what to do."""
+        cut = [self.session.takes[i] for i in self.session.cut_short_indices()]
+        if not cut:
+            return
+        names = ", ".join(f"{t.id} ({t.interrupted_text})" for t in cut)
+        self.notify(
+            f"Cut short: take {names}. It is left out of training until you record it again (r), "
+            "or listen (p) and accept it as it is (enter).",
+            title="Takes cut short",
+            severity="warning",
+            timeout=15,
+        )
+
     def on_unmount(self) -> None:
-        if self.phase == "recording":  # the app is closing mid-take (ctrl+q): keep the take
+        if self.phase == "recording":  # the app is closing mid-take (ctrl+q): keep the take, marked cut short
             try:
-                self.session.record_result(self.index, self.recorder.stop_take())
+                self.session.record_result(self.index, self.recorder.stop_take(), interrupted="quit")
             except Exception:  # noqa: BLE001 - a partial file left behind is repaired on the next load
                 self.log.warning("could not save the take in progress")
         elif self.phase == "room_tone":  # left early: drop the short room tone so it is redone next time
@@ -167,6 +193,8 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             return f"● REC {seconds:5.1f} s: read the sentence, then press space to stop"
         if self.phase == "busy":
             return "… saving"
+        if self.phase == "recorded" and take.cut_short:
+            return f"◐ CUT SHORT {take.seconds:.1f} s: r re-record · p play · enter keep it as it is"
         if self.phase == "recorded":
             return f"◆ RECORDED {take.seconds:.1f} s: enter accept · p play · r re-record"
         if self.phase == "accepted":
@@ -195,6 +223,8 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
                 parts.append(f"OVERFLOW ×{meter.overflow_count}: {OVERFLOW_FIX}")
         elif self.phase in ("recorded", "accepted"):
             take = self.take
+            if take.cut_short:
+                parts.append(f"CUT SHORT ({take.interrupted_text}): not for training until redone or kept")
             if take.clip_count:
                 parts.append(f"CLIP ×{take.clip_count}: {CLIP_FIX}")
             if take.overflow_count:
@@ -296,8 +326,8 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         self.notice = None
         self.set_phase("recording")
 
-    async def stop_take(self) -> bool:
-        """Stop the running take and record its result; False when nothing could be kept."""
+    async def stop_take(self, interrupted: str | None = None) -> bool:
+        """Stop the running take and record its result (``interrupted``: cut short, see engine.session)."""
         from engine.audio.devices import DeviceLost
         from engine.errors import TimbreError
 
@@ -312,7 +342,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
             self.notify(explain(exc), title="Take not saved", severity="error")
             self.set_phase(self.phase_for_take())
             return False
-        self.session.record_result(self.index, result)
+        await asyncio.to_thread(self.session.record_result, self.index, result, interrupted=interrupted)
         self.saved()
         self.set_phase("recorded")
         if result.clip_count:
@@ -343,7 +373,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
     async def keep_lost_take(self, error: str, result: Any) -> None:
         kept = ""
         if result is not None and getattr(result, "frames", 0) > 0:
-            self.session.record_result(self.index, result)
+            self.session.record_result(self.index, result, interrupted="device")
             self.saved()
             kept = f" The partial take ({result.seconds:.1f} s) was kept."
         elif self.session.take_path(self.index).with_suffix(".partial.wav").exists():
@@ -484,7 +514,7 @@ About 60 seconds of accepted speech is enough; everything is saved after every t
         if not keep:
             return False
         if self.phase == "recording":
-            await self.stop_take()
+            await self.stop_take(interrupted="quit")
         return True
 
     def action_quit(self) -> None:
