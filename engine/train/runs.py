@@ -356,8 +356,9 @@ def read_run(train_dir: Path | str, voice: str | None = None) -> RunInfo:
     pid = trainer_pid(train_dir)
     if pid is None and not state.finished and state.events:
         state.status = "stopped"
-    state.voice = state.voice or voice or train_dir.parent.name
-    return RunInfo(state.voice, train_dir, pid, state)
+    name = voice or train_dir.parent.name  # the folder names the voice, whatever the events say
+    state.voice = name
+    return RunInfo(name, train_dir, pid, state)
 
 
 def find_runs(voices_dir: Path | str) -> list[RunInfo]:

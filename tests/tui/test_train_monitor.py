@@ -193,3 +193,24 @@ async def test_many_events_a_second_keep_the_ui_responsive(tmp_path):
         assert draws < len(stream) / 10
         assert sum(len(s.values()) for s in screen.state.phases["gpt"].losses.values()) <= 2 * 257
     await asyncio.sleep(0)
+
+
+async def test_home_lists_training_runs_and_opens_the_monitor(tmp_path):
+    studio = tmp_path / "studio"
+    for voice, end in (("ana", "done"), ("bo", "error")):
+        train = studio / "voices" / voice / "train"
+        train.mkdir(parents=True)
+        stream = recorded_stream(sovits_epochs=1, gpt_epochs=1, end=end)
+        (train / EVENTS_FILE).write_text(write_stream(tmp_path / f"{voice}.jsonl", stream).read_text())
+    killed = studio / "voices" / "cy" / "train"
+    killed.mkdir(parents=True)
+    partial = recorded_stream(sovits_epochs=2, gpt_epochs=1, end="none")[:12]
+    (killed / EVENTS_FILE).write_text(write_stream(tmp_path / "cy.jsonl", partial).read_text())
+    app = make_app(studio)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Training runs" in screen_text(app))
+        text = screen_text(app)
+        assert "✓ finished" in text and "✗ failed" in text and "✗ stopped unexpectedly" in text
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, TrainMonitorScreen))
+        assert app.screen.voice in ("ana", "bo", "cy")
