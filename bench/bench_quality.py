@@ -11,7 +11,9 @@ Baselines measured in the same run:
   take (``analyse_audio(learned=False)``), both on audio already read; the model load is timed apart.
 - transcript alignment: ``align_lines`` (one take per line, 150 lines of a 30-minute reading)
   against ``plan_slices`` (pauses only) on the same level envelope.
-Peak memory is Python-tracked allocations (tracemalloc; numpy reports its buffers there).
+- check memory: peak resident memory (ru_maxrss, a fresh process each) of `timbre check` on the
+  30-minute file against the same checks run on the whole file read into memory (before issue 13).
+Peak memory elsewhere is Python-tracked allocations (tracemalloc; numpy reports its buffers there).
 Test speech comes from espeak-ng and sox (machine-recipes §4); the bench fails if they are missing.
 """
 
@@ -183,6 +185,39 @@ def bench_import(folder: Path) -> None:
     )
 
 
+_PEAK_RSS = """
+import resource, sys, contextlib, io
+from tui.cli import main
+from engine.audio.io import read_audio
+from engine.audio.quality import analyse_audio
+with contextlib.redirect_stdout(io.StringIO()):
+    if sys.argv[1] == "check":
+        main(["check", "--json", sys.argv[2]])
+    else:  # what `check` did before issue 13: the whole file read, then every check on all of it
+        analyse_audio(read_audio(sys.argv[2]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _peak_rss_mib(mode: str, path: Path) -> float:
+    """Peak resident memory (MiB) of a fresh process that checks ``path`` in blocks or whole."""
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, mode, str(path)], check=True, capture_output=True, text=True
+    )
+    return int(done.stdout.split()[-1]) / 1024
+
+
+def bench_check_memory(folder: Path) -> None:
+    """`timbre check` of the 30-minute file (issue 13: analysed in blocks) against reading it whole."""
+    long = folder / "long.wav"
+    base = _peak_rss_mib("whole", long)
+    ours = _peak_rss_mib("check", long)
+    print(f"baseline whole-file read + every check on it: peak RSS {base:.0f} MiB")
+    print(f"ours `timbre check` (blocks + a 30 s excerpt): peak RSS {ours:.0f} MiB ({ours / base:.2f}x)")
+
+
 def bench_listening(folder: Path) -> None:
     from engine.audio import dnsmos
     from engine.audio.io import read_audio
@@ -238,6 +273,8 @@ def main() -> None:
         bench_analysis(folder)
         print("-- import + slicing, a 30-minute file")
         bench_import(folder)
+        print("-- memory of `check` on the 30-minute file (a subprocess each, ru_maxrss)")
+        bench_check_memory(folder)
         print("-- listening score (DNSMOS), an 8 s take")
         bench_listening(folder)
         print("-- transcript alignment, the 30-minute file")

@@ -38,7 +38,13 @@ def inside(folder: Path | str, *parts: str | Path) -> Path:
     """
     base = Path(folder).resolve()
     path = base.joinpath(*parts)
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (ValueError, OSError) as exc:  # a NUL byte, a symlink loop
+        raise StudioError(
+            f"Refused the path {str(path)!r}: {exc}.",
+            "An id or name in a studio file is damaged; fix or remove that entry.",
+        ) from exc
     if resolved != base and base not in resolved.parents:
         raise StudioError(
             f"Refused the path {path}: it leads outside {base}.",

@@ -54,3 +54,8 @@ def test_studio_folders_stay_inside(tmp_path):
     studio = Studio.locate(tmp_path)
     assert studio.session_dir("../../etc").parent == studio.recordings
     assert studio.voice_dir("/abs/name").parent == studio.voices
+
+
+def test_inside_refuses_a_nul_byte(tmp_path):
+    with pytest.raises(StudioError, match="Refused the path"):
+        inside(tmp_path, "a\0b")

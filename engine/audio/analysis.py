@@ -87,7 +87,11 @@ def energy_vad(x: np.ndarray, sr: int, frame_s: float = FRAME_S) -> Vad:
     the speech level (95th percentile), and at least 5 dB above the floor and never below -60 dBFS,
     so digital silence and faint dither count as silence. Isolated one-frame decisions are smoothed.
     """
-    power = frame_power(x, sr, frame_s)
+    return vad_from_power(frame_power(x, sr, frame_s), frame_s)
+
+
+def vad_from_power(power: np.ndarray, frame_s: float = FRAME_S) -> Vad:
+    """``energy_vad`` on frame powers already measured (a long file's, gathered block by block)."""
     if power.size == 0:
         return Vad(np.zeros(0, bool), FLOOR_DB, FLOOR_DB, FLOOR_DB, frame_s, power)
     level = db_power(power)
@@ -99,6 +103,30 @@ def energy_vad(x: np.ndarray, sr: int, frame_s: float = FRAME_S) -> Vad:
         blips = speech[1:-1] & ~speech[:-2] & ~speech[2:]
         speech[1:-1] &= ~blips
     return Vad(speech, float(threshold), noise_db, speech_db, frame_s, power)
+
+
+class FramePowers:
+    """Frame powers (mean square per non-overlapping frame) gathered from blocks of any length."""
+
+    def __init__(self, sr: int, frame_s: float = FRAME_S) -> None:
+        self.n = max(1, int(round(sr * frame_s)))
+        self._rest = np.zeros(0, np.float32)
+        self._parts: list[np.ndarray] = []
+
+    def add(self, block: np.ndarray) -> None:
+        """Append the next samples (a frame split between two blocks is joined)."""
+        data = np.concatenate((self._rest, block)) if self._rest.size else block
+        count = data.size // self.n
+        if count:
+            frames = data[: count * self.n].reshape(count, self.n).astype(np.float64)
+            self._parts.append(np.einsum("ij,ij->i", frames, frames) / self.n)
+        self._rest = data[count * self.n :].copy()
+
+    def power(self) -> np.ndarray:
+        """The powers of the whole frames seen so far (as ``frame_power`` drops a last partial frame)."""
+        if not self._parts and self._rest.size:
+            return np.array([float(np.mean(np.square(self._rest, dtype=np.float64)))])
+        return np.concatenate(self._parts) if self._parts else np.zeros(0)
 
 
 NOISE_FRAME_S = 0.050

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from engine.audio.wav import WavLayout, WavRepairError, iter_raw_blocks, scan_wav, subtype_of
 from engine.errors import AudioError
 from engine.fsutil import atomic_path
 
@@ -66,6 +67,7 @@ class SourceInfo:
     format: str
     subtype: str
     exact: bool = True
+    repaired: WavLayout | None = None  # a WAV whose header sizes were lost, read by engine.audio.wav
 
     @property
     def seconds(self) -> float:
@@ -73,7 +75,8 @@ class SourceInfo:
 
     def describe(self) -> str:
         """One line such as '48000 Hz, 2 ch, WAV PCM_16'."""
-        return f"{self.samplerate} Hz, {self.channels} ch, {self.format} {self.subtype}"
+        text = f"{self.samplerate} Hz, {self.channels} ch, {self.format} {self.subtype}"
+        return text + (" (damaged header repaired)" if self.repaired is not None else "")
 
     def ends_early(self, decoded: int) -> bool:
         """True when fewer frames could be decoded than the file says it holds.
@@ -202,29 +205,109 @@ class Audio:
         return len(self.samples) / self.samplerate if self.samplerate else 0.0
 
 
+_CONTROL = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: control characters (terminal escapes) and undecodable bytes as ``\\xNN``."""
+    if text.isprintable():
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # bytes of a file name that were not UTF-8
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "backslashreplace")
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(f"\\x{ord(ch):02x}" if ord(ch) in _CONTROL else ch for ch in text)
+
+
+def shown(path: Path | str, limit: int = 80) -> str:
+    """A file's name fit for a message: at most ``limit`` characters, nothing a terminal would act on."""
+    name = printable(Path(path).name or str(path))
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _os_problem(path: Path, exc: OSError) -> UnreadableAudio:
+    """An OSError met while opening ``path`` (name too long, no permission…) as a message."""
+    why = exc.strerror or type(exc).__name__
+    return UnreadableAudio(
+        f"{shown(path)} cannot be opened: {why}.",
+        "Check the path (a shorter name or folder helps when it is too long) and the permissions.",
+    )
+
+
+@contextmanager
+def open_audio_file(path: Path | str) -> Iterator[io.BufferedReader]:
+    """The file opened by Python for soundfile: any file name the OS takes (not UTF-8, very long) works."""
+    path = Path(path)
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise _os_problem(path, exc) from exc
+    with fh:
+        yield fh
+
+
+def _repaired_layout(path: Path) -> WavLayout | None:
+    """The layout our own WAV parser finds in a RIFF file whose header libsndfile cannot use, or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return None
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX", b"\0\0\0\0") or head[8:12] != b"WAVE":
+        return None
+    try:
+        layout = scan_wav(path)
+    except (WavRepairError, OSError, ValueError) as exc:
+        log.debug("WAV repair parser found nothing in %s: %s", path, exc)
+        return None
+    return layout if layout.frames > 0 and MIN_RATE <= layout.samplerate <= MAX_RATE else None
+
+
+def _repaired_info(path: Path, layout: WavLayout) -> SourceInfo:
+    log.info("%s: the WAV header's sizes are wrong; read %d frames by its data", path, layout.frames)
+    return SourceInfo(
+        path, layout.samplerate, layout.channels, layout.frames, "WAV", subtype_of(layout), True, layout
+    )
+
+
 def probe(path: Path | str) -> SourceInfo:
     """Describe an audio file without reading its samples; raise UnreadableAudio/UnsupportedRate."""
     path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # name too long, a loop of links, no permission on a folder…
+        raise _os_problem(path, exc) from exc
     if path.is_dir():
         raise UnreadableAudio(
-            f"{path} is a folder, not an audio file.", f"Name the files in it, for example {path}/*.wav."
+            f"{shown(path)} is a folder, not an audio file.",
+            f"Name the files in it, for example {path}/*.wav.",
         )
-    if not path.is_file():
+    if st is None or not path.is_file():
         raise UnreadableAudio(f"{path} does not exist or is not a file.", "Check the path and try again.")
-    if path.stat().st_size == 0:
+    if st.st_size == 0:
         raise UnreadableAudio(f"{path} is empty (0 bytes).", "Choose the right file; this one holds nothing.")
     try:
-        with decoder_quiet():
-            info = sf.info(str(path))
+        with open_audio_file(path) as fh, decoder_quiet():
+            info = sf.info(fh)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise UnreadableAudio(f"{path.name} is not an audio file Timbre can read ({_short(exc)}).") from exc
+        layout = _repaired_layout(path)
+        if layout is not None:
+            return _repaired_info(path, layout)
+        raise UnreadableAudio(f"{shown(path)} is not an audio file Timbre can read ({_short(exc)}).") from exc
     if not MIN_RATE <= int(info.samplerate) <= MAX_RATE:
         raise UnsupportedRate(
-            f"{path.name} has a sample rate of {info.samplerate} Hz; Timbre reads 8–192 kHz."
+            f"{shown(path)} has a sample rate of {info.samplerate} Hz; Timbre reads 8–192 kHz."
         )
     if info.channels < 1:
-        raise UnreadableAudio(f"{path.name} has no audio channels.")
+        raise UnreadableAudio(f"{shown(path)} has no audio channels.")
     frames = int(info.frames) if 0 <= info.frames < 2**62 else 0
+    if frames == 0 and info.format in ("WAV", "WAVEX", "RF64"):  # sizes zeroed by a crash: the data is there
+        layout = _repaired_layout(path)
+        if layout is not None:
+            return _repaired_info(path, layout)
     exact = True
     if info.format == "MP3":  # libsndfile's MP3 length is a guess unless the file counts its frames
         counted = _xing_frames(path)
@@ -249,51 +332,108 @@ def _mono(block: np.ndarray) -> tuple[np.ndarray, int]:
     bad = int(block.size - np.count_nonzero(finite))
     if bad:
         block = np.where(finite, block, 0.0).astype(np.float32)
-    mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
+    if block.shape[1] == 1:
+        mono = block[:, 0]
+    else:
+        mono = block.mean(axis=1, dtype=np.float32)
+        channel_power = np.einsum("ij,ij->j", block, block, dtype=np.float64)
+        loudest = int(np.argmax(channel_power))
+        if float(np.dot(mono, mono)) < CANCELLED * float(channel_power[loudest]):
+            mono = block[:, loudest]  # the channels cancel (one is the other inverted): keep one
     return np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False), bad
 
 
+CANCELLED = 0.1
+"""A mixdown holding under a tenth (−10 dB) of its loudest channel's energy means the channels cancel.
+
+Uncorrelated channels mix to half their energy (−3 dB) and one silent channel to a quarter (−6 dB);
+only channels in opposite phase fall far below, so then the loudest channel alone is used.
+"""
+
+
 def iter_blocks(
-    path: Path | str, block_seconds: float = 10.0, status: DecodeStatus | None = None
+    path: Path | str,
+    block_seconds: float = 10.0,
+    status: DecodeStatus | None = None,
+    *,
+    max_seconds: float | None = None,
+    start_seconds: float = 0.0,
+    info: SourceInfo | None = None,
 ) -> Iterator[tuple[np.ndarray, int]]:
     """Yield (mono float32 block, bad-sample count) at the file's own rate; stop early at damage.
 
     A truncated or partly corrupt file yields what could be decoded and then stops (logged, and
     ``status.stopped_early`` set), so an import keeps the usable part instead of failing outright.
-    Decoder messages are kept off the terminal (``decoder_quiet``).
+    Decoder messages are kept off the terminal (``decoder_quiet``). ``max_seconds`` stops reading
+    after that much audio (a reference clip needs seconds, not the whole file), ``start_seconds``
+    starts there (a long file's excerpt). A WAV whose header sizes were lost
+    (``SourceInfo.repaired``) is read by our own parser.
     """
-    info = probe(path)
+    info = info or probe(path)
     blocksize = max(1024, int(info.samplerate * block_seconds))
-    try:
-        with decoder_quiet():
-            fh = sf.SoundFile(str(path))
-    except (sf.LibsndfileError, RuntimeError) as exc:
-        raise UnreadableAudio(f"{Path(path).name} could not be opened ({_short(exc)}).") from exc
-    # compressed files are decoded a second at a time: a decoder error loses at most that second
-    step = min(blocksize, info.samplerate) if info.format in COMPRESSED else blocksize
-    with fh:
-        while True:
-            parts: list[np.ndarray] = []
-            got, ended = 0, False
-            while got < blocksize and not ended:
-                want = min(step, blocksize - got)
+    limit = int(max_seconds * info.samplerate) if max_seconds is not None else None
+    skip = max(0, int(start_seconds * info.samplerate))
+    if info.repaired is not None:
+        layout = info.repaired
+        if skip:
+            skip_bytes = min(skip, layout.frames) * layout.sample_bytes * layout.channels
+            layout = replace(
+                layout, data_offset=layout.data_offset + skip_bytes, data_bytes=layout.data_bytes - skip_bytes
+            )
+        yield from _limited((_mono(b) for b in iter_raw_blocks(Path(path), layout, blocksize)), limit)
+        return
+    with open_audio_file(path) as raw:
+        try:
+            with decoder_quiet():
+                fh = sf.SoundFile(raw)
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise UnreadableAudio(f"{shown(path)} could not be opened ({_short(exc)}).") from exc
+        # compressed files are decoded a second at a time: a decoder error loses at most that second
+        step = min(blocksize, info.samplerate) if info.format in COMPRESSED else blocksize
+        with fh:
+            if skip:
                 try:
                     with decoder_quiet():
-                        part = fh.read(want, dtype="float32", always_2d=True)
+                        fh.seek(min(skip, info.frames) if info.frames else skip)
                 except (sf.LibsndfileError, RuntimeError) as exc:
-                    log.warning("stopped reading %s early: %s", path, exc)
-                    if status is not None:
-                        status.stopped_early = True
-                    ended = True
-                    break
-                if part.shape[0]:
-                    parts.append(part)
-                    got += part.shape[0]
-                ended = part.shape[0] < want
-            if got:
-                yield _mono(parts[0] if len(parts) == 1 else np.concatenate(parts))
-            if ended or not got:
-                return
+                    where = f"{shown(path)} cannot be read from {start_seconds:.0f} s"
+                    raise UnreadableAudio(f"{where}.") from exc
+            done = 0
+            while limit is None or done < limit:
+                parts: list[np.ndarray] = []
+                got, ended = 0, False
+                want_block = blocksize if limit is None else min(blocksize, limit - done)
+                while got < want_block and not ended:
+                    want = min(step, want_block - got)
+                    try:
+                        with decoder_quiet():
+                            part = fh.read(want, dtype="float32", always_2d=True)
+                    except (sf.LibsndfileError, RuntimeError) as exc:
+                        log.warning("stopped reading %s early: %s", path, exc)
+                        if status is not None:
+                            status.stopped_early = True
+                        ended = True
+                        break
+                    if part.shape[0]:
+                        parts.append(part)
+                        got += part.shape[0]
+                    ended = part.shape[0] < want
+                if got:
+                    done += got
+                    yield _mono(parts[0] if len(parts) == 1 else np.concatenate(parts))
+                if ended or not got:
+                    return
+
+
+def _limited(blocks: Iterator[tuple[np.ndarray, int]], limit: int | None) -> Iterator[tuple[np.ndarray, int]]:
+    """The blocks, cut after ``limit`` samples in all (None: all of them)."""
+    done = 0
+    for block, bad in blocks:
+        if limit is not None and done + block.size >= limit:
+            yield block[: limit - done], bad
+            return
+        done += block.size
+        yield block, bad
 
 
 def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
@@ -305,22 +445,26 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
     return soxr.resample(samples, rate, target, quality="HQ").astype(np.float32, copy=False)
 
 
-def read_audio(path: Path | str, *, samplerate: int | None = None) -> Audio:
-    """Read any supported file as mono float32, optionally resampled; raise UnreadableAudio when empty."""
+def read_audio(path: Path | str, *, samplerate: int | None = None, max_seconds: float | None = None) -> Audio:
+    """Read any supported file as mono float32, optionally resampled; raise UnreadableAudio when empty.
+
+    ``max_seconds`` reads only the start of the file (``truncated`` then says nothing of the rest).
+    """
     info = probe(path)
     blocks: list[np.ndarray] = []
     bad = 0
     status = DecodeStatus()
-    for block, nbad in iter_blocks(path, status=status):
+    for block, nbad in iter_blocks(path, status=status, max_seconds=max_seconds, info=info):
         blocks.append(block)
         bad += nbad
     samples = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
     if samples.size == 0:
         raise UnreadableAudio(
-            f"{info.path.name} holds no audio samples.", "Choose a file that contains sound."
+            f"{shown(info.path)} holds no audio samples.", "Choose a file that contains sound."
         )
-    truncated = info.ends_early(samples.size) or status.stopped_early
-    info = info.decoded(samples.size)
+    cut = max_seconds is not None and samples.size >= int(max_seconds * info.samplerate)
+    truncated = (not cut and info.ends_early(samples.size)) or status.stopped_early
+    info = info if cut else info.decoded(samples.size)
     rate = info.samplerate
     if samplerate is not None and samplerate != rate:
         samples, rate = resample(samples, rate, samplerate), samplerate
@@ -337,8 +481,8 @@ def write_wav(
     """
     data = np.clip(np.nan_to_num(np.asarray(samples, dtype=np.float32)), -1.0, 1.0)
     if durable:
-        with atomic_path(path) as tmp:
-            sf.write(str(tmp), data, samplerate, subtype=subtype, format="WAV")
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:  # a file object: any path length or name
+            sf.write(fh, data, samplerate, subtype=subtype, format="WAV")
         return
     buf = io.BytesIO()
     sf.write(buf, data, samplerate, subtype=subtype, format="WAV")

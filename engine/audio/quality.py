@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from engine.audio import analysis
-from engine.audio.io import Audio, SourceInfo, read_audio, resample
+from engine.audio.io import Audio, DecodeStatus, SourceInfo, iter_blocks, probe, read_audio, resample
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -229,6 +229,18 @@ def _has_speech(vad: analysis.Vad) -> bool:
     return int(vad.speech.sum()) * vad.frame_s >= 0.2
 
 
+def has_speech(samples: np.ndarray, samplerate: int) -> bool:
+    """True when the quality checks' speech detection finds speech (what `check` calls "none found").
+
+    White noise and steady tones (a square wave, a hum) have no level changes, so no speech.
+    """
+    x = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if x.size == 0:
+        return False
+    centred = (x - float(np.mean(x, dtype=np.float64))).astype(np.float32)
+    return _has_speech(analysis.energy_vad(centred, int(samplerate)))
+
+
 def _speech_checks(vad: analysis.Vad) -> list[Check]:
     """How much of the take is speech, and the silence left before and after it."""
     ratio = vad.ratio
@@ -269,13 +281,18 @@ def _speech_checks(vad: analysis.Vad) -> list[Check]:
 
 def _level_checks(x: np.ndarray) -> list[Check]:
     """Peak and clipping (of the raw samples, offset included)."""
-    peak_db = analysis.db_amp(float(np.max(np.abs(x))) if x.size else 0.0)
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    return _level_checks_of(peak, analysis.clipping(x))
+
+
+def _level_checks_of(peak: float, clip: analysis.Clipping) -> list[Check]:
+    """Peak and clipping checks from the measured peak and clip runs."""
+    peak_db = analysis.db_amp(peak)
     if peak_db > -1.0:
         advice = "Peaks very close to full scale; lower the gain a little."
         out = [_check("peak", _db(peak_db), "warn", advice, peak_db)]
     else:
         out = [_check("peak", _db(peak_db), "ok", "Peak level is safe.", peak_db)]
-    clip = analysis.clipping(x)
     fig = f"{clip.runs} runs, {clip.percent:.2f} %"
     if clip.runs and clip.level < 0.999:
         fig += f" at {analysis.db_amp(clip.level):.0f} dBFS"
@@ -481,11 +498,104 @@ def analyse_file(
     take_id: str | None = None,
     learned: bool = True,
 ) -> TakeReport:
-    """Read any supported file and return its report (raises UnreadableAudio for files it cannot read)."""
+    """Read any supported file and return its report (raises UnreadableAudio for files it cannot read).
+
+    The length is checked first: a file over ``LONG_FILE_S`` is analysed block by block
+    (``analyse_long_file``), so memory stays bounded whatever its length.
+    """
+    info = probe(path)
+    if info.seconds > LONG_FILE_S:
+        return analyse_long_file(
+            path, info=info, overflow_count=overflow_count, transcript=transcript, take_id=take_id,
+            learned=learned,
+        )  # fmt: skip
     audio = read_audio(path)
     return analyse_audio(
         audio, overflow_count=overflow_count, transcript=transcript, take_id=take_id, learned=learned
     )
+
+
+LONG_FILE_S = 300.0
+"""Files longer than this (5 min) are analysed in blocks instead of being read whole."""
+EXCERPT_S = 30.0
+"""A long file's noise, SNR, bandwidth, hum, loudness and listening score are measured on this much of it."""
+
+
+def _busiest_window(vad: analysis.Vad, seconds: float) -> float:
+    """Start (s) of the ``seconds``-long stretch holding the most speech frames."""
+    width = max(1, int(round(seconds / vad.frame_s)))
+    if vad.speech.size <= width:
+        return 0.0
+    counts = np.concatenate(([0], np.cumsum(vad.speech, dtype=np.int64)))
+    per_window = counts[width:] - counts[:-width]
+    return float(int(np.argmax(per_window)) * vad.frame_s)
+
+
+def analyse_long_file(
+    path: Path | str,
+    *,
+    info: SourceInfo | None = None,
+    overflow_count: int = 0,
+    transcript: str | None = None,
+    take_id: str | None = None,
+    learned: bool = True,
+) -> TakeReport:
+    """The report of a long file in bounded memory: one pass in 10 s blocks, then a short excerpt.
+
+    The pass gathers what the whole file decides (length, speech and edges from 20 ms frame powers,
+    peak, clip runs, DC offset, damaged samples); noise, SNR, bandwidth, hum, loudness and the
+    listening score are measured on the ``EXCERPT_S`` seconds holding the most speech. A block's own
+    mean is removed before its frame powers, as the whole-file check removes the file's mean.
+    """
+    info = info or probe(path)
+    sr = info.samplerate
+    powers = analysis.FramePowers(sr)
+    status = DecodeStatus()
+    total = peak = 0.0
+    n = bad = runs = clipped = 0
+    for block, nbad in iter_blocks(path, status=status, info=info):
+        bad += nbad
+        n += block.size
+        mean = float(np.mean(block, dtype=np.float64))
+        total += mean * block.size
+        peak = max(peak, float(np.max(np.abs(block))))
+        r, c = analysis._runs_at(np.abs(block) >= 0.999, 3)
+        runs, clipped = runs + r, clipped + c
+        powers.add((block - mean).astype(np.float32))
+    if n == 0:
+        from engine.audio.io import UnreadableAudio, shown
+
+        hint = "Choose a file that contains sound."
+        raise UnreadableAudio(f"{shown(info.path)} holds no audio samples.", hint)
+    dc = total / n
+    seconds = n / sr
+    vad = analysis.vad_from_power(powers.power())
+    report = TakeReport(str(info.path), seconds, info.describe(), [], take_id)
+    checks = report.checks
+    checks += [_format_check(info, sr), _duration_check(seconds)]
+    checks += _speech_checks(vad)
+    clip = analysis.Clipping(runs, clipped, 100.0 * clipped / n, 1.0 if runs else 0.0)
+    checks += _level_checks_of(peak, clip)
+    if _has_speech(vad):
+        start = _busiest_window(vad, EXCERPT_S)
+        parts = [b for b, _ in iter_blocks(path, info=info, start_seconds=start, max_seconds=EXCERPT_S)]
+        x = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        xr = sr
+        if xr > ANALYSIS_MAX_RATE:
+            x, xr = resample(x, xr, ANALYSIS_MAX_RATE), ANALYSIS_MAX_RATE
+        centred = (x - dc).astype(np.float32)
+        excerpt_vad = analysis.energy_vad(centred, xr)
+        if _has_speech(excerpt_vad):
+            checks += _voice_checks(centred, xr, excerpt_vad)
+            if learned:
+                scores = _learned_scores(x, xr)
+                checks.append(dnsmos_check(scores))
+                report.dnsmos = scores.to_dict() if scores else None
+    truncated = info.ends_early(n) or status.stopped_early
+    checks += _input_checks(dc, overflow_count, bad, truncated)
+    if transcript is not None:
+        checks.append(_transcript_check(transcript))
+    return report
 
 
 def analyse_audio(

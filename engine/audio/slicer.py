@@ -39,8 +39,10 @@ class Envelope:
         self.frames = 0  # samples seen
 
     def add(self, block: np.ndarray) -> None:
-        """Append mono samples."""
+        """Append mono samples; the block's own mean (a DC offset) is removed before its levels."""
         self.frames += block.size
+        if block.size:
+            block = (block - np.mean(block, dtype=np.float64)).astype(np.float32)
         data = np.concatenate((self._rest, block)) if self._rest.size else block
         whole = data.size // self.hop
         if whole:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def scan_wav(path: Path) -> WavLayout:
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        # a crashed writer may leave the RIFF id itself zeroed; "WAVE" and the chunks still say it all
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"\0\0\0\0") or head[8:12] != b"WAVE":
             raise WavRepairError(f"{path} is not a WAV file (no RIFF/WAVE header).")
         fmt: tuple[int, int, int, int] | None = None
         pos = 12
@@ -86,8 +88,11 @@ def scan_wav(path: Path) -> WavLayout:
                 if fmt is None:
                     break
                 tag, channels, rate, bits = fmt
-                if tag not in (_FORMAT_PCM, _FORMAT_FLOAT) or channels < 1 or bits % 8:
+                widths = (32, 64) if tag == _FORMAT_FLOAT else (8, 16, 24, 32)
+                if tag not in (_FORMAT_PCM, _FORMAT_FLOAT) or bits not in widths or not 1 <= channels <= 64:
                     raise WavRepairError(f"{path} uses an unsupported WAV encoding (tag {tag}, {bits} bits).")
+                if rate < 1:
+                    raise WavRepairError(f"{path} gives no sample rate.")
                 present = size - body
                 if 0 < chunk_size < present and _chunk_follows(fh, body + chunk_size + (chunk_size & 1)):
                     present = chunk_size  # a finalised data chunk followed by other chunks
@@ -96,13 +101,10 @@ def scan_wav(path: Path) -> WavLayout:
     raise WavRepairError(f"{path} has no readable format/data chunks; nothing can be recovered.")
 
 
-def read_raw_samples(path: Path, layout: WavLayout) -> np.ndarray:
-    """Read the samples present in the file as float32, shape (frames, channels)."""
-    count = layout.frames * layout.channels
-    with open(path, "rb") as fh:
-        fh.seek(layout.data_offset)
-        raw = fh.read(count * layout.sample_bytes)
+def _decode(raw: bytes, layout: WavLayout, path: Path) -> np.ndarray:
+    """Little-endian sample bytes as float32 in [-1, 1], shape (frames, channels)."""
     b = layout.sample_bytes
+    raw = raw[: len(raw) - len(raw) % (b * layout.channels)]
     if layout.is_float:
         dtype = {4: "<f4", 8: "<f8"}.get(b)
         if dtype is None:
@@ -124,10 +126,41 @@ def read_raw_samples(path: Path, layout: WavLayout) -> np.ndarray:
     return data.reshape(-1, layout.channels)
 
 
-def _subtype(layout: WavLayout) -> str:
+def read_raw_samples(path: Path, layout: WavLayout) -> np.ndarray:
+    """Read the samples present in the file as float32, shape (frames, channels)."""
+    count = layout.frames * layout.channels
+    with open(path, "rb") as fh:
+        fh.seek(layout.data_offset)
+        raw = fh.read(count * layout.sample_bytes)
+    return _decode(raw, layout, path)
+
+
+def iter_raw_blocks(path: Path, layout: WavLayout, block_frames: int) -> Iterator[np.ndarray]:
+    """The samples present in the file as float32 blocks of ``block_frames`` frames, (frames, channels).
+
+    What ``engine.audio.io`` reads a WAV with when its header sizes were lost (a crashed recorder
+    leaves them zero): the file is read a block at a time, never whole.
+    """
+    frame_bytes = layout.sample_bytes * layout.channels
+    left = layout.frames * frame_bytes
+    with open(path, "rb") as fh:
+        fh.seek(layout.data_offset)
+        while left > 0:
+            raw = fh.read(min(left, max(1, block_frames) * frame_bytes))
+            if len(raw) < frame_bytes:
+                return
+            left -= len(raw)
+            yield _decode(raw, layout, path)
+
+
+def subtype_of(layout: WavLayout) -> str:
+    """The soundfile subtype name of the layout's encoding ('PCM_16', 'FLOAT', …)."""
     if layout.is_float:
         return "FLOAT" if layout.sample_bytes == 4 else "DOUBLE"
     return {1: "PCM_U8", 2: "PCM_16", 3: "PCM_24", 4: "PCM_32"}[layout.sample_bytes]
+
+
+_subtype = subtype_of
 
 
 def repair_partial_wav(partial: Path, final: Path | None = None, *, min_frames: int = 1) -> Path | None:
@@ -143,8 +176,8 @@ def repair_partial_wav(partial: Path, final: Path | None = None, *, min_frames: 
         partial.unlink(missing_ok=True)
         return None
     data = read_raw_samples(partial, layout)
-    with atomic_path(final) as tmp:
-        sf.write(tmp, data, layout.samplerate, subtype=_subtype(layout), format="WAV")
+    with atomic_path(final) as tmp, open(tmp, "wb") as fh:  # a file object: any path length or name
+        sf.write(fh, data, layout.samplerate, subtype=_subtype(layout), format="WAV")
     partial.unlink(missing_ok=True)
     log.info("recovered %.2f s from %s into %s", layout.frames / layout.samplerate, partial, final)
     return final

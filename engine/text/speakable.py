@@ -59,9 +59,11 @@ def nothing_to_say(text: str, language: str = "auto") -> NothingToSay:
             else "Timbre speaks Mandarin and English only."
         )
         return NothingToSay(
-            f"Nothing in {shown!r} can be spoken in {mode}: {', '.join(scripts)} are not read.", hint
+            f"Nothing in the text can be pronounced in {mode}: {', '.join(scripts)} are not read, so "
+            f"nothing in {shown!r} can be spoken.",
+            hint,
         )
     return NothingToSay(
-        f"Nothing in {shown!r} can be spoken.",
+        f"Nothing in the text can be pronounced: nothing in {shown!r} can be spoken.",
         "Use words in Mandarin or English (symbols, emoji and punctuation alone are not read).",
     )

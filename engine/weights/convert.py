@@ -37,12 +37,21 @@ def import_official(gpt_ckpt: Path | str, sovits_pth: Path | str, out_dir: Path 
 
 def export_official(voice_dir: Path | str, out_dir: Path | str, name: str) -> tuple[Path, Path]:
     """Write ``<name>.ckpt`` and ``<name>.pth`` (official fine-tune formats) from a voice's safetensors."""
+    from engine.errors import StudioError
+    from engine.fsutil import inside
+
     src, out = Path(voice_dir), Path(out_dir)
+    # the name comes from voice.json: both files must land in ``out`` itself (issue 13)
+    if not isinstance(name, str) or not name or any(ch in name for ch in "/\\\0"):
+        raise StudioError(f"The voice name {name!r} is not a plain file name.", "Rename the voice.")
+    gpt_out, sovits_out = inside(out, f"{name}.ckpt"), inside(out, f"{name}.pth")
+    if gpt_out.parent != out.resolve() or sovits_out.parent != out.resolve():
+        raise StudioError(f"The voice name {name!r} is not a plain file name.", "Rename the voice.")
     gpt = native.load(src / "gpt.safetensors", "gpt")
     sovits = native.load(src / "sovits.safetensors", "sovits")
-    gpt_path = official.write_gpt_export(out / f"{name}.ckpt", gpt.weight, gpt.config, gpt.info or "GPT-e0")
+    gpt_path = official.write_gpt_export(gpt_out, gpt.weight, gpt.config, gpt.info or "GPT-e0")
     sovits_path = official.write_sovits_export(
-        out / f"{name}.pth",
+        sovits_out,
         sovits.weight,
         sovits.config,
         sovits.info or "0epoch_0iteration",

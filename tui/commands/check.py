@@ -32,9 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def format_take(report: TakeReport, *, title: str | None = None) -> list[str]:
     """Every check of one take as aligned lines (glyph, label, figure, advice)."""
+    from engine.audio.io import printable
     from engine.audio.quality import GLYPH
 
-    lines = [f"{title or report.path}  [{GLYPH[report.verdict]} {report.verdict}]  {report.seconds:.1f} s"]
+    head = f"{printable(title or report.path)}  [{GLYPH[report.verdict]} {report.verdict}]"
+    lines = [f"{head}  {report.seconds:.1f} s"]
     for c in report.checks:
         lines.append(f"  {c.glyph} {c.label:<17} {c.figure:<28} {c.advice}")
     return lines
@@ -69,6 +71,7 @@ def format_session(report: SessionReport, *, every_check: bool = False) -> list[
 def run(args: argparse.Namespace) -> int:
     """Check each target; print the reports; 1 if any take or session fails."""
     from engine.audio.denoise import RecordingInProgress
+    from engine.audio.io import printable
     from engine.audio.quality import analyse_file, check_session
     from engine.errors import StudioError, TimbreError
     from engine.session import Session, session_folder_recording
@@ -79,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
     out: list[dict] = []
     for target in args.targets:
         path = Path(target)
-        if path.is_file():
+        try:
+            is_file = path.is_file()
+        except OSError:  # a name too long to look up: reading it gives the clear message
+            is_file = True
+        if is_file:
             try:
                 report = analyse_file(path)
             except TimbreError as exc:  # the message names the file; go on with the other targets
@@ -93,12 +100,12 @@ def run(args: argparse.Namespace) -> int:
                 print("\n".join(format_take(report)))
             continue
         session_studio, session_id = studio, target
-        if path.is_dir() and (path / "session.json").is_file() and path.resolve().parent.name == "recordings":
+        if _is_session_folder(path):
             # a session folder given as a path (recordings/<id>), wherever its studio is
             session_studio, session_id = Studio(path.resolve().parent.parent), path.resolve().name
         if not (session_studio.session_dir(session_id) / "session.json").is_file():
             raise StudioError(
-                f"{target!r} is neither an audio file nor a session in {studio.recordings}.",
+                f"{printable(target)!r} is neither an audio file nor a session in {studio.recordings}.",
                 "Give a WAV/FLAC/OGG/MP3 path, or a session id (see the Home screen or `ls recordings`).",
             )
         if session_folder_recording(session_studio.session_dir(session_id)):
@@ -121,3 +128,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     return 1 if failed else 0
+
+
+def _is_session_folder(path: Path) -> bool:
+    """True for a recordings/<id> folder holding a session.json."""
+    try:
+        in_recordings = path.resolve().parent.name == "recordings"
+        return path.is_dir() and (path / "session.json").is_file() and in_recordings
+    except (OSError, RuntimeError):  # a link that loops, a name too long
+        return False

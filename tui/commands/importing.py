@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.audio.denoise import RecordingInProgress
     from engine.audio.importer import import_files
+    from engine.audio.io import shown
     from engine.errors import AudioError
     from engine.session import Session, session_folder_recording
     from engine.studio import Studio
@@ -67,11 +68,11 @@ def run(args: argparse.Namespace) -> int:
             extra.append("file ends early; the readable part was used")
         ids = f"{f.take_ids[0]}-{f.take_ids[-1]}" if len(f.take_ids) > 1 else f.take_ids[0]
         print(
-            f"{f.path.name}: {f.info.describe()}, {f.info.seconds:.1f} s -> {len(f.take_ids)} take(s) {ids}"
+            f"{shown(f.path)}: {f.info.describe()}, {f.info.seconds:.1f} s -> {len(f.take_ids)} take(s) {ids}"
             + (f" ({'; '.join(extra)})" if extra else "")
         )
     for path, exc in result.errors:
-        print(f"{path.name}: not imported: {exc.message}")
+        print(f"{shown(path)}: not imported: {exc.message}")
         if exc.hint:
             print(f"  hint: {exc.hint}")
     for note in result.notes:
@@ -86,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
         f"Session {session.id}: {len(session.takes) - before} take(s) added, {result.seconds:.1f} s "
         f"({len(session.takes)} takes in all)."
     )
+    from engine.consent import how_to, record_of  # issue 14: imported speech needs the speaker's consent
+
+    if record_of(session) is None:
+        print(f"No consent statement on record for {session.id}: training and making a voice need one.")
+        print(f"  {how_to(session.id)}")
     if not args.no_check:
         from engine.audio.quality import check_session
         from tui.commands.check import format_session

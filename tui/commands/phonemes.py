@@ -25,26 +25,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _nothing_to_pronounce() -> Exception:
-    from engine.errors import TextError
+def read_text(given: str | None) -> str:
+    """The text argument, or standard input for None or '-', as checked text (valid UTF-8, no escapes)."""
+    from engine.text.input_text import check_utf8, read_text_stream
 
-    return TextError(
-        "Nothing in the text can be pronounced.",
-        "Use Chinese characters or English words (symbols, emoji and punctuation alone are not read).",
-    )
+    if given is None or given == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        return read_text_stream(stream) if stream is not None else check_utf8(sys.stdin.read())
+    return check_utf8(given)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print each piece's segments with normalised text, phones and ids."""
     from engine.errors import TextError
     from engine.text.coverage import coverage_of_phones
-    from engine.text.frontend import frontend
+    from engine.text.frontend import MAX_CHARS, frontend
+    from engine.text.input_text import prepare_text
     from engine.text.mixed import script_of
+    from engine.text.speakable import is_speakable, nothing_to_say
     from engine.text.split import split_text
 
-    text = args.text
-    if text is None or text == "-":
-        text = sys.stdin.read()
+    # terminal escape sequences go before anything is normalised or printed
+    text = prepare_text(read_text(args.text), limit=MAX_CHARS)
     if not text.strip():
         raise TextError("The text is empty.", 'Give some text to read, e.g. timbre phonemes "Hello"')
     if args.language == "en" and any(script_of(ch) == "han" for ch in text):
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     split_language = "en" if args.language == "en" else "zh"  # as synthesis splits (engine.synth)
     pieces = split_text(text, args.split, split_language)
     if not pieces:
-        raise _nothing_to_pronounce()
+        raise nothing_to_say(text, args.language)
     by_language: dict[str, list[list[str]]] = {"zh": [], "en": []}
     spoken = 0
     for number, piece in enumerate(pieces, 1):
@@ -64,15 +66,15 @@ def run(args: argparse.Namespace) -> int:
         if not segments:
             print("    (nothing to pronounce)")
         for segment in segments:
-            spoken += 1
+            spoken += is_speakable([segment])
             by_language[segment.language].append(segment.phones)
             print(f"  {segment.language}: {segment.normalized_text}")
             print(f"    phones: {' '.join(segment.phones)}")
             print(f"    ids:    {' '.join(map(str, segment.ids))}")
             if segment.word2ph is not None:
                 print(f"    word2ph: {' '.join(map(str, segment.word2ph))}")
-    if not spoken:
-        raise _nothing_to_pronounce()
+    if not spoken:  # the same rule `say` refuses by (engine.text.speakable)
+        raise nothing_to_say(text, args.language)
     if args.coverage:
         for language, phone_lists in by_language.items():
             if phone_lists:
