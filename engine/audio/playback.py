@@ -87,3 +87,38 @@ def stop_playback() -> None:
         return
     with _lock, quiet_stderr():
         sd.stop()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Utterances that cannot be played here: where they are written and how to hear them elsewhere.
+
+
+def slug(text: str, limit: int = 32) -> str:
+    """A short file-name piece from ``text`` (letters and CJK kept, the rest turned into '-')."""
+    import re
+    import unicodedata
+
+    cleaned = unicodedata.normalize("NFC", text)
+    cleaned = re.sub(r"[^\w]+", "-", cleaned, flags=re.UNICODE).strip("-_")
+    return cleaned[:limit].strip("-_") or "utterance"
+
+
+def utterance_path(folder: Path, text: str, when: float | None = None) -> Path:
+    """``folder/<YYYYmmdd-HHMMSS>-<slug>.wav``, numbered when that name is taken."""
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when if when is not None else time.time()))
+    base = f"{stamp}-{slug(text)}"
+    path = Path(folder) / f"{base}.wav"
+    n = 2
+    while path.exists():
+        path = Path(folder) / f"{base}-{n}.wav"
+        n += 1
+    return path
+
+
+def remote_commands(path: Path, host: str | None = None) -> list[str]:
+    """Commands a person runs on their own computer to get or hear ``path`` from this machine."""
+    host = host or socket.gethostname()
+    quoted = shlex.quote(str(Path(path).resolve()))
+    return [f"scp {host}:{quoted} .", f"ssh {host} cat {quoted} | play -t wav -"]

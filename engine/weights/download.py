@@ -67,11 +67,13 @@ def download(
     local_dir: Path | None = None,
     cache_dir: str | None = None,
     progress: bool = True,
+    tqdm_class: type | None = None,
 ) -> list[Path]:
     """Fetch the files of ``keys`` (default: all non-optional parts) and verify them; return their paths.
 
     Downloads resume where they stopped. With ``local_dir`` the files land in a folder laid out like the
-    repo (use it as $TIMBRE_PRETRAINED); otherwise they go into the Hugging Face cache.
+    repo (use it as $TIMBRE_PRETRAINED); otherwise they go into the Hugging Face cache. ``tqdm_class``
+    (a tqdm subclass) receives each file's byte progress, e.g. for a progress bar in the app.
     """
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
@@ -85,7 +87,9 @@ def download(
     for f in _files(keys):
         log.info("fetching %s/%s", REPO_ID, f.path)
         try:
-            hit = hf_hub_download(REPO_ID, f.path, local_dir=local_dir, cache_dir=cache_dir)
+            hit = hf_hub_download(
+                REPO_ID, f.path, local_dir=local_dir, cache_dir=cache_dir, tqdm_class=tqdm_class
+            )
         except LocalEntryNotFoundError as exc:
             raise ModelError(
                 f"Could not download {f.path}: no connection to Hugging Face (or HF_HUB_OFFLINE is set).",

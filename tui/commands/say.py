@@ -1,4 +1,4 @@
-"""``timbre say``: speak text with a voice (or zero-shot from a reference clip) into a WAV file."""
+"""``timbre say``: speak text in a voice (or zero-shot from a reference clip) into a WAV or the speakers."""
 
 from __future__ import annotations
 
@@ -26,8 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--lang", choices=("zh", "en", "auto"), help="language of TEXT (default: the voice's)"
     )
+    parser.add_argument("-o", "--out", type=Path, help="output WAV (default: say.wav, or none with --play)")
     parser.add_argument(
-        "-o", "--out", type=Path, default=Path("say.wav"), help="output WAV (default: say.wav)"
+        "--play",
+        action="store_true",
+        help="play while synthesising (sentence by sentence); with no output device the audio goes to "
+        "voices/NAME/speak/ and the commands to hear it elsewhere are printed",
+    )
+    parser.add_argument(
+        "--output-device", help="output device index or name for --play (default: the default)"
     )
     parser.add_argument("--seed", type=int, help="random seed for reproducible output")
     parser.add_argument("--top-k", type=int, default=15, help="sample among the k likeliest tokens (15)")
@@ -60,16 +67,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="CPU threads for torch (default: $TIMBRE_THREADS, else torch's choice; 1 is often "
         "fastest on a busy machine)",
     )
+    parser.add_argument(
+        "--chunk-tokens",
+        type=_chunk_tokens,
+        metavar="N",
+        help="stream each sentence in parts of N semantic tokens (16–32 is good; first audio sooner) "
+        "instead of whole sentences",
+    )
     parser.set_defaults(func=run)
+
+
+def _chunk_tokens(value: str) -> int:
+    """argparse type of --chunk-tokens: a whole number of at least 4."""
+    n = int(value)
+    if n < 4:
+        raise argparse.ArgumentTypeError("must be at least 4")
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
     """Synthesise and write the WAV, reporting progress on stderr."""
     from engine.errors import TimbreError
+    from engine.text.input_text import prepare_text
+    from tui.commands.phonemes import read_text
 
-    text = args.text
-    if text is None or text == "-":
-        text = sys.stdin.read()
+    # valid UTF-8, terminal escape sequences removed, within the length limit (issue 13)
+    text = prepare_text(read_text(args.text))
+    if args.ref_text is not None:
+        args.ref_text = prepare_text(args.ref_text, what="--ref-text")
     if args.ref is not None and not (args.ref_text or "").strip():
         raise TimbreError(
             "--ref needs --ref-text: the exact words spoken in the clip.", 'Add --ref-text "…".'
@@ -100,8 +125,9 @@ def run(args: argparse.Namespace) -> int:
 def _speak(args: argparse.Namespace, text: str, params) -> int:
     import numpy as np
 
-    from engine.audio.io import write_wav
+    from engine.audio.watermark import write_synthetic_wav
     from engine.synth import SAMPLE_RATE, Synthesizer, check_text, check_transcript
+    from engine.usage_log import record_voice_use
     from engine.voice import Voice
 
     if args.voice:
@@ -110,7 +136,10 @@ def _speak(args: argparse.Namespace, text: str, params) -> int:
         voice = Voice.zero_shot(args.ref, args.ref_text, args.ref_lang)
     check_transcript(voice)  # the quick checks come before the slow model loading
     check_text(text, params.language or voice.language, params.split_method)
-    _check_writable(args.out)
+    if args.out is None and not args.play:
+        args.out = Path("say.wav")
+    if args.out is not None:
+        _check_writable(args.out)
     started = time.perf_counter()
     synth = Synthesizer(
         voice, device=args.device, precision=args.precision, int8=args.int8, threads=args.threads
@@ -129,9 +158,11 @@ def _speak(args: argparse.Namespace, text: str, params) -> int:
         tip = busy_cpu_tip()
         if tip:
             print(tip, file=sys.stderr)
+    if args.play:
+        return _play(args, synth, voice, text, params, loaded)
     chunks = []
     first = None
-    for chunk in synth.stream(text, params):
+    for chunk in synth.stream(text, params, chunk_tokens=args.chunk_tokens):
         first = first if first is not None else time.perf_counter() - loaded
         chunks.append(chunk.audio)
         print(
@@ -140,11 +171,12 @@ def _speak(args: argparse.Namespace, text: str, params) -> int:
         )
     audio = np.concatenate(chunks)
     try:
-        write_wav(args.out, audio, SAMPLE_RATE)
+        write_synthetic_wav(args.out, audio, SAMPLE_RATE)  # issue 14: LIST/INFO "synthetic, by Timbre"
     except OSError as exc:
         from engine.errors import TimbreError
 
         raise TimbreError(f"Cannot write {args.out}: {exc.strerror or exc}.", "Choose another -o.") from exc
+    record_voice_use(voice, text, args.out)  # issue 14: local usage log (no text, no audio)
     spent = time.perf_counter() - loaded
     seconds = len(audio) / SAMPLE_RATE
     print(
@@ -152,6 +184,59 @@ def _speak(args: argparse.Namespace, text: str, params) -> int:
         f"first audio after {first:.2f} s)",
         file=sys.stderr,
     )
+    return 0
+
+
+def _output_device(spec: str | None):
+    """The --output-device as an index (None: the default)."""
+    if spec is None:
+        return None
+    from engine.audio.stream_player import list_output_devices
+    from engine.errors import AudioError
+
+    devices = list_output_devices()
+    if spec.isdigit():
+        return int(spec)
+    matches = [d for d in devices if spec.lower() in d.name.lower()]
+    if len(matches) != 1:
+        listing = "; ".join(d.label() for d in devices) or "none"
+        raise AudioError(f"No single output device matches {spec!r}.", f"Output devices: {listing}.")
+    return matches[0].index
+
+
+def _play(args: argparse.Namespace, synth, voice, text: str, params, loaded: float) -> int:
+    """Stream the speech to the output device (or a file when there is none); -o also writes it."""
+    from engine.audio.playback import remote_commands
+    from engine.audio.watermark import write_synthetic_wav
+    from engine.studio import Studio
+    from engine.synth import SAMPLE_RATE
+    from engine.usage_log import record_voice_use
+    from engine.utterance import speak
+    from engine.voice import speak_dir
+
+    device = _output_device(args.output_device)
+
+    def progress(utt, chunk) -> None:
+        audio = getattr(chunk, "audio", chunk)
+        label = getattr(chunk, "text", "").lstrip("。.")
+        print(f"  [{utt.pieces}] {label}  ({len(audio) / SAMPLE_RATE:.1f} s)", file=sys.stderr)
+
+    out_dir = speak_dir(voice, Studio.locate(args.home))
+    utt = speak(
+        synth.stream(text, params, chunk_tokens=args.chunk_tokens), text, voice=voice.name,
+        output=device, out_dir=out_dir, on_piece=progress, started=loaded,
+    )  # fmt: skip
+    if args.out is not None:
+        write_synthetic_wav(args.out, utt.audio, SAMPLE_RATE)  # issue 14: LIST/INFO metadata
+        print(f"wrote {args.out}", file=sys.stderr)
+    record_voice_use(voice, text, args.out or (None if utt.played else utt.path))  # issue 14: usage log
+    if utt.played:
+        print(f"played ({utt.stats()})", file=sys.stderr)
+    elif utt.path is not None:
+        print(f"{utt.note or 'no output device'}: wrote {utt.path} ({utt.stats()})", file=sys.stderr)
+        print("to hear it on your own computer:", file=sys.stderr)
+        for line in remote_commands(utt.path):
+            print(f"  {line}", file=sys.stderr)
     return 0
 
 

@@ -80,8 +80,8 @@ def prepared_text(result: Any, session: Any) -> Text:
     return out
 
 
-class PreparedDialog(ModalScreen[None]):
-    """The outcome of 'prepare for training': enter or esc closes it."""
+class PreparedDialog(ModalScreen["str | None"]):
+    """The outcome of 'prepare for training': enter or esc closes it; m makes a voice from the session."""
 
     DEFAULT_CSS = """
     PreparedDialog { align: center middle; }
@@ -93,20 +93,27 @@ class PreparedDialog(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("enter,escape", "close", "Close", id="prepared.close"),
+        Binding("m", "make_voice", "Make a voice now", id="prepared.voice"),
     ]
 
-    def __init__(self, body: Text) -> None:
+    def __init__(self, body: Text, offer_voice: bool = False) -> None:
         super().__init__()
         self.body = body
+        self.offer_voice = offer_voice  # m: make a zero-shot voice from this session now
 
     def compose(self) -> ComposeResult:
         with Vertical():
             with VerticalScroll():
                 yield Static(self.body, id="prepared-body")
-            yield Static(Text("[enter] close"), classes="keys")
+            keys = "[enter] close" + ("   [m] make a voice from this session now" if self.offer_voice else "")
+            yield Static(Text(keys), classes="keys")
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def action_make_voice(self) -> None:
+        if self.offer_voice:
+            self.dismiss("voice")
 
 
 def update_transcript_check(quality: dict[str, Any], text: str) -> None:
@@ -450,7 +457,17 @@ not fail its check into clean/, and then lists every take it left out and why.
         self.refresh_all()
         self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
         if prepared is not None:  # name every take left out, and why
-            self.app.push_screen(PreparedDialog(prepared_text(prepared, self.session)))
+            self.app.push_screen(
+                PreparedDialog(prepared_text(prepared, self.session), offer_voice=bool(prepared.cleaned)),
+                callback=self._prepared_closed,
+            )
+
+    def _prepared_closed(self, answer: str | None) -> None:
+        """m in the prepared dialog: make a voice from this session now and open Speak with it."""
+        if answer == "voice":
+            from tui.widgets.voices import make_voice_from_session
+
+            make_voice_from_session(self.app, self.session.id)
 
     @work(thread=True, exclusive=True, group="review-clean-one", exit_on_error=False)
     def _clean_and_play(self, index: int) -> None:
