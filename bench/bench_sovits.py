@@ -30,7 +30,7 @@ def _best_of(fn, repeats: int = REPEATS) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
-def _random_v2(device: torch.device):
+def _random_v2(device: torch.device, remove_weight_norm: bool = True):
     from engine.models.sovits import V2, SynthesizerTrn
 
     torch.manual_seed(0)
@@ -41,7 +41,8 @@ def _random_v2(device: torch.device):
                 p.normal_(0, 0.01)  # the flow's zero-initialised layers would make it an identity
         codebook = model.quantizer.vq.layers[0]._codebook
         codebook.embed.normal_()
-    model.remove_weight_norm()
+    if remove_weight_norm:
+        model.remove_weight_norm()
     return model.eval().to(device)
 
 
@@ -66,7 +67,8 @@ def main() -> None:
     )
     a = torch.randn(1024, 1024)
     b = torch.randn(1024, 1024)
-    for threads in sorted({1, default_threads}):
+    baseline = _random_v2(torch.device("cpu"), remove_weight_norm=False)  # weight norm every forward
+    for threads in sorted({1, 2, default_threads}):
         torch.set_num_threads(threads)
         with torch.inference_mode():
             ge = model.reference_embedding(refer)
@@ -74,10 +76,25 @@ def main() -> None:
             ref_med, _ = _best_of(lambda: model.reference_embedding(refer))
             stft_med, _ = _best_of(lambda: spectrogram(ref_wav), repeats=10)
             mm_med, _ = _best_of(lambda: a @ b, repeats=10)
+            base_med, _ = _best_of(lambda ge=ge: baseline.decode(codes, text, ge=ge))
+            exact = model.decode(codes, text, ge=ge, noise_scale=0.0)
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                bf16_med, _ = _best_of(lambda ge=ge: model.decode(codes, text, ge=ge))
+                fast = model.decode(codes, text, ge=ge, noise_scale=0.0).float()
+        rel = float((fast - exact).norm() / exact.norm())
         gflops = 2 * 1024**3 / mm_med / 1e9
         print(f"[cpu, {threads} thread(s)]")
         rtf = dec_med / audio_s
         print(f"  decode: median {dec_med * 1000:.0f} ms, min {dec_min * 1000:.0f} ms -> RTF {rtf:.3f}")
+        print(
+            f"  baseline with weight norm every forward: RTF {base_med / audio_s:.3f} "
+            f"(ours x{base_med / dec_med:.2f})"
+        )
+        gate = "passes" if rel <= 1e-2 else "fails"
+        print(
+            f"  bf16 autocast (option): RTF {bf16_med / audio_s:.3f} (x{dec_med / bf16_med:.2f}), "
+            f"rel-L2 vs fp32 {rel:.4f} ({gate} the 1e-2 gate)"
+        )
         print(f"  reference embedding of a 5 s clip (once per voice): {ref_med * 1000:.1f} ms")
         print(
             f"  baseline STFT of the same audio: {stft_med * 1000:.2f} ms (decode {dec_med / stft_med:.0f}x)"

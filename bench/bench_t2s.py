@@ -12,10 +12,11 @@ slower than 1 for these small per-token matmuls.
 
 On a CUDA machine (:func:`gpu`, run at the end of :func:`main`; one skip line elsewhere) the same inputs
 are measured in fp32, fp16 and bf16: prefill tokens/s, time to the first token, decode tokens/s of the
-engine's eager loop, and decode tokens/s with one decode step replayed as a CUDA graph. The engine's step
-slices the cache to the filled length, a shape that changes every step, so it cannot be captured as it
-is; :class:`StaticStep` (bench only) runs the same weights over the whole pre-allocated cache with the
-new position held in a tensor and the unfilled slots masked, which a graph can replay. Set
+engine's eager loop (``step_mode="eager"``), decode tokens/s with one decode step replayed as a CUDA
+graph over the whole cache, and the engine's default on CUDA (``decode_steps`` with one graph per
+attention-span bucket, ``engine.models.t2s.static``). The eager step slices the cache to the filled
+length, a shape that changes every step, so it cannot be captured; ``StaticStep`` runs the same weights
+with the new position held in a tensor and the unfilled slots masked, which a graph can replay. Set
 T2S_BENCH_GPU_STEPS to change the GPU decode length. Goals on an H100 (issue 5): more than 1000 decode
 tokens/s and first audio under 100 ms (the end-to-end part is in bench_synth).
 """
@@ -34,6 +35,7 @@ import torch.nn.functional as F
 from engine.models.t2s import V2, SamplingParams, Text2Semantic, prefix_mask
 from engine.models.t2s.kvcache import KVCache
 from engine.models.t2s.sampling import sample_next
+from engine.models.t2s.static import StaticStep
 
 TEXT_LEN = 100  # reference + target phones of two short sentences
 PROMPT_LEN = 150  # 6 s of reference at 25 Hz
@@ -64,13 +66,15 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _ours(model: Text2Semantic, steps: int, use_cache: bool = True) -> tuple[float, float]:
+def _ours(
+    model: Text2Semantic, steps: int, use_cache: bool = True, step_mode: str = "auto"
+) -> tuple[float, float]:
     """Return (seconds to the first token, decode tokens/s after it); inputs start on the CPU."""
     phones, bert, prompt = _inputs()
     device = _device(model)
     it = model.decode_steps(
         phones, bert, prompt, SamplingParams(), max_steps=steps, eos_ban_steps=steps,
-        generator=torch.Generator(device=device).manual_seed(0), use_cache=use_cache,
+        generator=torch.Generator(device=device).manual_seed(0), use_cache=use_cache, step_mode=step_mode,
     )  # fmt: skip
     _sync(device)
     t0 = time.perf_counter()
@@ -193,60 +197,29 @@ def main() -> None:
         torch.set_num_threads(before)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS                     {peak_mb:8.0f} MB")
+    _int8_gate(model)
     gpu(model)
 
 
-class StaticStep:
-    """One decode step with fixed shapes, for CUDA graph capture (bench only; same weights as the engine).
+@torch.inference_mode()
+def _int8_gate(model: Text2Semantic, steps: int = 40) -> None:
+    """The int8 quality gate at V2 size: greedy tokens equal float32's, else where they part."""
+    phones, bert, prompt = _inputs()
+    greedy = SamplingParams(top_k=1)
 
-    The token, the cache slot and the audio position are tensors; keys and values are written into
-    ``cache`` with ``index_copy_`` and attention runs over the whole capacity with the unfilled slots
-    masked, so every call has the same shapes and the positions advance on the device. ``cache`` must
-    be zero-filled beyond what is written (masked slots get weight 0, and 0 * NaN would still be NaN).
-    """
+    def run() -> list[int]:
+        it = model.decode_steps(phones, bert, prompt, greedy, max_steps=steps, eos_ban_steps=steps)
+        return [s.token for s in it]
 
-    def __init__(self, model: Text2Semantic, cache: KVCache, audio_pos: int) -> None:
-        device = cache.k.device
-        self.model = model
-        self.cache = cache
-        self.token = torch.zeros(1, 1, dtype=torch.long, device=device)
-        self.slot = torch.tensor([cache.length], dtype=torch.long, device=device)
-        self.audio_pos = torch.tensor([audio_pos], dtype=torch.long, device=device)
-        self.slots = torch.arange(cache.capacity, device=device)
-        model.ar_audio_position.ensure(audio_pos + cache.capacity)  # no table growth inside a graph
-
-    def set_position(self, slot: int, audio_pos: int) -> None:
-        """Point the next call at cache ``slot`` and audio position ``audio_pos``."""
-        self.slot.fill_(slot)
-        self.audio_pos.fill_(audio_pos)
-
-    def __call__(self) -> torch.Tensor:
-        """Run ``self.token`` through every layer; return float32 logits [1, V] and advance the positions."""
-        m, cache = self.model, self.cache
-        pos = m.ar_audio_position
-        x = m.ar_audio_embedding.word_embeddings(self.token)  # [1, 1, D]
-        x = x + pos.alpha * pos.pe.index_select(0, self.audio_pos).to(x.dtype)
-        mask = (self.slots <= self.slot).view(1, 1, 1, -1)
-        for i, layer in enumerate(m.h.layers):
-            a = layer.self_attn
-            qkv = F.linear(x, a.in_proj_weight, a.in_proj_bias).view(1, 1, 3, a.n_head, a.head_dim)
-            qkv = qkv.permute(2, 0, 3, 1, 4)  # [3, 1, H, 1, Dh]
-            cache.k[i].index_copy_(2, self.slot, qkv[1])
-            cache.v[i].index_copy_(2, self.slot, qkv[2])
-            attn = F.scaled_dot_product_attention(qkv[0], cache.k[i], cache.v[i], attn_mask=mask)
-            attn = F.linear(attn.reshape(1, 1, a.dim), a.out_proj.weight, a.out_proj.bias)
-            n1, n2 = layer.norm1, layer.norm2
-            x = F.layer_norm(x + attn, n1.normalized_shape, n1.weight, n1.bias, n1.eps)
-            ff = F.linear(
-                F.relu(F.linear(x, layer.linear1.weight, layer.linear1.bias)),
-                layer.linear2.weight,
-                layer.linear2.bias,
-            )
-            x = F.layer_norm(x + ff, n2.normalized_shape, n2.weight, n2.bias, n2.eps)
-        logits = m.ar_predict_layer(x[:, -1]).float()
-        self.slot.add_(1)
-        self.audio_pos.add_(1)
-        return logits
+    exact = run()
+    model.enable_int8_decode()
+    try:
+        fast = run()
+    finally:
+        model.disable_int8_decode()
+    same = next((i for i, (a, b) in enumerate(zip(exact, fast, strict=True)) if a != b), steps)
+    verdict = "equal" if same == steps else f"first differ at step {same}"
+    print(f"int8 gate: greedy tokens vs fp32 over {steps} steps: {verdict} (int8 stays opt-in)")
 
 
 def prefilled_cache(model: Text2Semantic, extra: int) -> tuple[KVCache, torch.Tensor, torch.Tensor]:
@@ -350,13 +323,16 @@ def _gpu_row(model: Text2Semantic) -> dict[str, object]:
     _ours(model, 8)
     prefill = max(_prefill(model) for _ in range(GPU_REPEATS))
     first = min(_ours(model, 2)[0] for _ in range(GPU_REPEATS))
-    eager = max(_ours(model, GPU_STEPS + 1)[1] for _ in range(2))
+    eager = max(_ours(model, GPU_STEPS + 1, step_mode="eager")[1] for _ in range(2))
+    engine = max(_ours(model, GPU_STEPS + 1)[1] for _ in range(2))  # the default: CUDA graphs
     torch.cuda.reset_peak_memory_stats(device)
     graph = static_decode(model, 16, graph=True)  # warm-up, also of the capture
     if not isinstance(graph, str):
         graph = max((static_decode(model, GPU_STEPS, graph=True) for _ in range(2)), key=lambda r: r[0])
     peak = torch.cuda.max_memory_allocated(device) / 2**20
-    return {"prefill": prefill, "first": first, "eager": eager, "graph": graph, "peak": peak}
+    return {
+        "prefill": prefill, "first": first, "eager": eager, "graph": graph, "peak": peak, "engine": engine,
+    }  # fmt: skip
 
 
 def gpu(model: Text2Semantic | None = None) -> None:
@@ -401,6 +377,7 @@ def gpu(model: Text2Semantic | None = None) -> None:
                 f"  decode, CUDA graph         {tps:10.1f} tokens/s ({ok} > {GOAL_TOKENS_S:.0f}; "
                 f"x{tps / r['eager']:.2f} vs eager; max |logit diff| vs engine step {error:.2e})"
             )
+        print(f"  decode, engine default     {r['engine']:10.1f} tokens/s (decode_steps: graph per bucket)")
         print(f"  peak GPU memory            {r['peak']:10.0f} MiB")
 
 

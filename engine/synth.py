@@ -20,6 +20,10 @@ import numpy as np
 import torch
 
 from engine.errors import AudioError, ModelError, TextError
+from engine.models.t2s.judge import expected_tokens, reference_rate
+from engine.text.speakable import NOT_SPOKEN, NothingToSay, spoken_phones  # noqa: F401 - re-exported
+from engine.text.speakable import is_speakable as _speakable
+from engine.text.speakable import nothing_to_say as _nothing_to_say
 from engine.voice import Voice
 
 log = logging.getLogger(__name__)
@@ -29,16 +33,14 @@ SSL_RATE = 16000
 REF_MIN_S = 3.0
 REF_MAX_S = 10.0
 MIN_INPUT_RATE = 16000
-NOT_SPOKEN = {"SP", "SP2", "SP3", "UNK", "_"}  # table symbols that are not speech sounds
 FINAL_PUNCT = tuple("，。？！,.?!~:：—…")  # the reference's split marks
+ONLINE_CHECK_EVERY = 8  # tokens between checks of a GPT pass still running
+RETRY_STRIDE = 1 << 20  # seed step between the passes of one sentence
+MIN_CHUNK_TOKENS = 4
 
 
 class ReferenceAudioError(AudioError):
     """The reference clip cannot be used."""
-
-
-class NothingToSay(TextError):
-    """The text holds nothing that can be spoken."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,11 @@ class SynthParams:
     language: str | None = None  # None: the voice's language
     max_steps: int | None = None  # None: the GPT's own cap (1500)
     split_method: str = "punctuation"  # a cut method of engine.text.split (the API's default, cut5)
+    max_attempts: int = 3  # GPT passes per sentence when one is judged bad (1: never sample again)
 
     def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1")
         if self.top_k < 1:
             raise ValueError("top_k must be >= 1")
         if not 0.0 < self.top_p <= 1.0:
@@ -72,14 +77,21 @@ class SynthParams:
 
 @dataclass
 class Chunk:
-    """One synthesised sentence; ``audio`` starts with the pause that separates it from the previous one."""
+    """One piece of audio: a whole sentence, or (streaming with ``chunk_tokens``) a part of one.
 
-    index: int
-    text: str
+    The first part of every sentence after the first starts with the pause that separates the two.
+    """
+
+    index: int  # the sentence
+    text: str  # the sentence's text
     audio: np.ndarray  # float32, 32 kHz, mono
-    tokens: int  # semantic tokens generated (speech = tokens × samples_per_token at speed 1)
-    seconds: float  # wall-clock time spent on it
-    seed: int
+    tokens: int  # semantic tokens whose audio this chunk holds (speech = tokens × 1280 at speed 1)
+    seconds: float  # wall-clock time spent on it (since the previous chunk)
+    seed: int  # GPT seed of the pass that was kept (SoVITS noise uses seed + 1)
+    attempts: int = 1  # GPT passes made for this sentence (> 1: earlier ones were judged bad)
+    verdict: str = "ok"  # the kept pass's judgement ("ok" or the reasons); "" on a part before the last
+    part: int = 0  # which part of the sentence (0 without chunk_tokens)
+    final: bool = True  # the last part of its sentence
 
 
 @dataclass
@@ -92,6 +104,7 @@ class Reference:
     ge: torch.Tensor  # [1, gin, 1]
     seconds: float
     trimmed: bool
+    speech_phones: int = 0  # spoken phones of the transcript (for the reference's tokens per phone)
 
 
 @dataclass
@@ -186,14 +199,21 @@ def check_reference(path: Path | str) -> tuple[np.ndarray, int, bool]:
             f"The reference {path.name} is {info.samplerate} Hz audio; it needs {MIN_INPUT_RATE} Hz or more.",
             "Use a recording made at 16 kHz or more (telephone-quality audio loses too much of the voice).",
         )
-    audio = read_audio(path)
+    audio = read_audio(path, max_seconds=REF_MAX_S + 1.0)  # a reference needs seconds, not the whole file
     samples, rate = audio.samples, audio.samplerate
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     if peak < 1e-3 or float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) < 1e-4:
         raise ReferenceAudioError(
             f"The reference {path.name} is silent.", "Choose a clip where the voice is heard."
         )
-    seconds = samples.size / rate
+    from engine.audio.quality import has_speech  # the speech detection of the quality checks
+
+    if not has_speech(samples, rate):
+        raise ReferenceAudioError(
+            f"The reference {path.name} holds no speech (noise or a steady tone).",
+            "Choose a clip of one or two sentences spoken clearly (`timbre check FILE` shows why).",
+        )
+    seconds = max(samples.size / rate, info.seconds if info.exact else 0.0)
     if seconds < REF_MIN_S:
         raise ReferenceAudioError(
             f"The reference {path.name} is {seconds:.1f} s long; it must be 3–10 s.",
@@ -225,16 +245,23 @@ def trim_at_pause(
     return samples[: min(cut, int(hi_s * rate))]
 
 
-def _speakable(segments: list) -> bool:
-    return any(any(ch.isalpha() for ch in p) and p not in NOT_SPOKEN for s in segments for p in s.phones)
+def nothing_to_say(text: str, language: str = "auto") -> NothingToSay:
+    """The error for text that holds no speakable word (engine.text.speakable, shared with `phonemes`)."""
+    return _nothing_to_say(text, language)
 
 
-def nothing_to_say(text: str) -> NothingToSay:
-    """The error for text that holds no speakable word."""
-    return NothingToSay(
-        f"Nothing in {text[:60]!r} can be spoken.",
-        "Use words in Mandarin or English (symbols, emoji and punctuation alone are not read).",
-    )
+SILENT_PEAK = 1e-5
+"""A sentence whose decoded audio never rises above this (−100 dBFS) came out silent."""
+
+
+def check_decoded(audio: np.ndarray, *, expect_speech: bool = True) -> np.ndarray:
+    """``audio`` unchanged, or ModelError when it holds NaN/Inf or, where speech was expected, silence."""
+    hint = "The voice's weight files may be damaged: import or train the voice again."
+    if audio.size and not np.isfinite(audio).all():
+        raise ModelError("The models produced invalid audio (NaN or infinite samples).", hint)
+    if expect_speech and (not audio.size or float(np.max(np.abs(audio))) < SILENT_PEAK):
+        raise ModelError("The models produced silence where speech was expected.", hint)
+    return audio
 
 
 def split_pieces(text: str, language: str, method: str = "punctuation") -> list[str]:
@@ -256,7 +283,7 @@ def check_text(
     frontend = frontend or _default_frontend
     pieces = [p for p in split_pieces(text, language, method) if _speakable(frontend(p, language))]
     if not pieces:
-        raise nothing_to_say(text)
+        raise nothing_to_say(text, language)
     return pieces
 
 
@@ -372,43 +399,208 @@ class Synthesizer:
             ge=ge,
             seconds=samples.size / rate,
             trimmed=trimmed,
+            speech_phones=spoken_phones(segments),
         )
         self._clip = None  # the samples are not needed any more
         return self._reference
 
     # ------------------------------------------------------------------ synthesis
-    @torch.inference_mode()
-    def _speak(self, ids: list[int], bert: torch.Tensor, p: SynthParams, seed: int) -> tuple[np.ndarray, int]:
+    def _inputs(self, ids: list[int], bert: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(target phones [1, Tt], all phones [1, Tp+Tt], all BERT features [1, dim, Tp+Tt])."""
         m, ref = self.models, self.reference()
         target = torch.tensor([ids], dtype=torch.long, device=m.device)
-        phone_ids = torch.cat([ref.phone_ids, target], 1)
-        all_bert = torch.cat([ref.bert, bert.unsqueeze(0)], 2)
+        return target, torch.cat([ref.phone_ids, target], 1), torch.cat([ref.bert, bert.unsqueeze(0)], 2)
+
+    def _expected(self, segments: list) -> float | None:
+        """Tokens this text should take at the reference clip's own rate (None when unknown)."""
+        ref = self.reference()
+        rate = reference_rate(int(ref.prompt_tokens.shape[1]), ref.speech_phones)
+        return expected_tokens(rate, spoken_phones(segments))
+
+    def _steps(self, phone_ids: torch.Tensor, bert: torch.Tensor, p: SynthParams, seed: int):
+        from engine.models.t2s.sampling import SamplingParams
+
+        m, ref = self.models, self.reference()
+        params = SamplingParams(p.top_k, p.top_p, p.temperature, p.repetition_penalty)
         gen = torch.Generator(device=m.device).manual_seed(seed)
-        tokens = m.gpt.infer(
-            phone_ids, all_bert, ref.prompt_tokens, top_k=p.top_k, top_p=p.top_p, temperature=p.temperature,
-            repetition_penalty=p.repetition_penalty, max_steps=p.max_steps, generator=gen,
-        )  # fmt: skip
-        tokens = tokens.to(m.device)
+        return m.gpt.decode_steps(
+            phone_ids, bert, ref.prompt_tokens, params, max_steps=p.max_steps, generator=gen
+        )
+
+    def _online_problem(self, tokens: list[int], expected: float | None, leak_check: bool) -> str | None:
+        """Why a pass still running is already bad (runaway length, a loop, a leak), or None."""
+        from engine.models.t2s import judge
+
+        lim = judge.JudgeLimits()
+        if judge.too_long(len(tokens), expected, lim):
+            return f"runaway: {len(tokens)} tokens for ~{expected:.0f} expected"
+        covered, period, _ = judge.longest_period_stretch(
+            tokens[-(lim.loop_tokens + lim.max_period) :], lim.max_period
+        )
+        if covered >= lim.loop_tokens:
+            return f"loops: period {period} over {covered} tokens"
+        if leak_check:
+            prompt = self.reference().prompt_tokens[0].tolist()
+            shared = judge.longest_shared_stretch(
+                tokens, prompt[: -judge.REFERENCE_PAD_TOKENS], lim.leak_distinct
+            )
+            if shared >= lim.leak_tokens:
+                return f"reference leak: {shared} tokens copied from the reference clip"
+        return None
+
+    @torch.inference_mode()
+    def _generate(
+        self, phone_ids: torch.Tensor, bert: torch.Tensor, p: SynthParams, seed: int, expected: float | None
+    ) -> tuple[list[int], bool, str | None]:
+        """One GPT pass, trimmed as ``Text2Semantic.infer`` trims: (tokens, ended on EOS, why it was cut)."""
+        from engine.models.t2s.model import STOP_MAX_STEPS
+
+        tokens: list[int] = []
+        steps = self._steps(phone_ids, bert, p, seed)
+        try:
+            for step in steps:
+                if step.stop is not None and step.stop != STOP_MAX_STEPS:
+                    return tokens or [0], True, None
+                tokens.append(step.token)
+                if step.stop == STOP_MAX_STEPS:
+                    return tokens[1:] or [0], False, None  # the reference's rule at the cap (prompted)
+                if len(tokens) % ONLINE_CHECK_EVERY == 0:
+                    problem = self._online_problem(tokens, expected, leak_check=len(tokens) <= 48)
+                    if problem:
+                        return tokens, False, problem
+        finally:
+            steps.close()
+        return tokens or [0], False, None
+
+    @torch.inference_mode()
+    def _decode(self, tokens: list[int], target: torch.Tensor, p: SynthParams, seed: int) -> np.ndarray:
+        """The one-shot SoVITS decode of a sentence's tokens (noise seeded with ``seed + 1``)."""
+        m, ref = self.models, self.reference()
+        codes = torch.tensor([tokens], dtype=torch.long, device=m.device)
         noise = torch.Generator(device=m.device).manual_seed(seed + 1)
         wav = m.sovits.decode(
-            tokens.unsqueeze(0), target, ge=ref.ge, noise_scale=p.noise_scale, speed=p.speed, generator=noise
+            codes.unsqueeze(0), target, ge=ref.ge, noise_scale=p.noise_scale, speed=p.speed, generator=noise
         )
-        audio = wav[0, 0].float().cpu().numpy()
+        audio = check_decoded(wav[0, 0].float().cpu().numpy())  # NaN or silence: damaged weights
         peak = float(np.max(np.abs(audio))) if audio.size else 0.0
         if peak > 1.0:
             audio = audio / peak
-        return audio.astype(np.float32, copy=False), int(tokens.shape[1])
+        return audio.astype(np.float32, copy=False)
 
-    def stream(self, text: str, params: SynthParams | None = None) -> Iterator[Chunk]:
+    def _judge(self, tokens: list[int], expected: float | None, eos: bool):
+        from engine.models.t2s.judge import judge_tokens
+
+        return judge_tokens(
+            tokens, expected=expected, reference=self.reference().prompt_tokens[0].tolist(), ended_on_eos=eos
+        )
+
+    def _speak(
+        self, ids: list[int], bert: torch.Tensor, segments: list, p: SynthParams, seed: int
+    ) -> tuple[np.ndarray, int, int, int, str]:
+        """A whole sentence: (audio, tokens, kept seed, attempts, verdict); bad passes are sampled again."""
+        target, phone_ids, all_bert = self._inputs(ids, bert)
+        expected = self._expected(segments)
+        best = None
+        attempts = 0
+        for attempt in range(p.max_attempts):
+            attempts += 1
+            s = retry_seed(seed, attempt)
+            tokens, eos, cut = self._generate(phone_ids, all_bert, p, s, expected)
+            verdict = self._judge(tokens, expected, eos)
+            if cut:
+                verdict.reasons.append(f"stopped early: {cut}")
+                verdict.badness += 1.0
+            if best is None or verdict.badness < best[1].badness:
+                best = (tokens, verdict, s)
+            if verdict.ok:
+                break
+            more = "; sampling again" if attempt + 1 < p.max_attempts else "; keeping the best attempt"
+            log.info("GPT pass %d (seed %d) judged bad: %s%s", attempt + 1, s, verdict.summary(), more)
+        tokens, verdict, s = best
+        return self._decode(tokens, target, p, s), len(tokens), s, attempts, verdict.summary()
+
+    @torch.inference_mode()
+    def _speak_streaming(
+        self, ids: list[int], bert: torch.Tensor, segments: list, p: SynthParams, seed: int, chunk_tokens: int
+    ) -> Iterator[tuple[np.ndarray, int, bool, int, str, int]]:
+        """A sentence in parts while the GPT runs: (audio, tokens, final, attempts, verdict, seed).
+
+        A pass judged bad before any of its audio is out is sampled again; once audio is out, a runaway or a
+        loop is cut where it is found (the audio already played cannot be taken back).
+        """
+        from engine.models.sovits.streaming import StreamingDecoder
+        from engine.models.t2s.model import STOP_MAX_STEPS
+
+        m, ref = self.models, self.reference()
+        target, phone_ids, all_bert = self._inputs(ids, bert)
+        expected = self._expected(segments)
+        for attempt in range(p.max_attempts):
+            s = retry_seed(seed, attempt)
+            decoder = StreamingDecoder(
+                m.sovits, target, ref.ge, noise_scale=p.noise_scale, speed=p.speed,
+                generator=torch.Generator(device=m.device).manual_seed(s + 1),
+                first_tokens=max(4, chunk_tokens // 3), chunk_tokens=chunk_tokens,
+            )  # fmt: skip
+            tokens: list[int] = []
+            eos, cut, emitted, restart = False, None, 0, False
+            steps = self._steps(phone_ids, all_bert, p, s)
+            try:
+                for step in steps:
+                    if step.stop is not None and step.stop != STOP_MAX_STEPS:
+                        eos = True
+                        break
+                    tokens.append(step.token)
+                    if step.stop == STOP_MAX_STEPS:
+                        break  # a stream keeps step 0, which is already played
+                    if len(tokens) % ONLINE_CHECK_EVERY == 0:
+                        cut = self._online_problem(tokens, expected, leak_check=not emitted)
+                        if cut:
+                            restart = not emitted and attempt + 1 < p.max_attempts
+                            break
+                    audio = decoder.push(tokens)
+                    if audio is not None and audio.size:
+                        yield audio, decoder.emitted_tokens - emitted, False, attempt + 1, "", s
+                        emitted = decoder.emitted_tokens
+            finally:
+                steps.close()
+            if restart:
+                log.info(
+                    "GPT pass %d (seed %d) judged bad before playing: %s; sampling again", attempt + 1, s, cut
+                )
+                continue
+            tokens = tokens or [0]
+            verdict = self._judge(tokens, expected, eos)
+            if cut:
+                verdict.reasons.append(f"stopped early: {cut}")
+                log.info("GPT pass %d (seed %d) cut while playing: %s", attempt + 1, s, cut)
+            elif not verdict.ok:
+                log.info(
+                    "GPT pass %d (seed %d) judged bad after playing: %s", attempt + 1, s, verdict.summary()
+                )
+            tail = decoder.finish(tokens)
+            yield tail, len(tokens) - emitted, True, attempt + 1, verdict.summary(), s
+            return
+
+    def stream(
+        self, text: str, params: SynthParams | None = None, *, chunk_tokens: int | None = None
+    ) -> Iterator[Chunk]:
         """Yield the audio sentence by sentence (each after the first begins with the pause).
 
         Each piece is phonemised just before it is spoken, so the first audio does not wait for the rest.
+        With ``chunk_tokens`` (16-32 is a good range) each sentence comes in parts while the GPT is still
+        generating it: a first part of ``chunk_tokens // 3`` tokens, then one every ``chunk_tokens``
+        tokens (see ``engine.models.sovits.streaming``); without it every chunk is a whole sentence.
         """
+        if chunk_tokens is not None and chunk_tokens < MIN_CHUNK_TOKENS:
+            raise ValueError(f"chunk_tokens must be at least {MIN_CHUNK_TOKENS}")
         p = params or SynthParams()
         language = p.language or self.voice.language
         pieces = split_pieces(text, language, p.split_method)
         base = p.seed if p.seed is not None else random.randrange(2**31)
         pause = np.zeros(int(round(p.pause_s * SAMPLE_RATE)), np.float32)
+        from engine.audio.watermark import StreamEmbedder  # issue 14: every output carries the watermark
+
+        marker = StreamEmbedder(SAMPLE_RATE)
         index = 0
         for piece in pieces:
             started = time.perf_counter()
@@ -416,10 +608,30 @@ class Synthesizer:
             if not ids or not _speakable(segments):
                 continue
             seed = base + 2 * index
-            audio, n_tokens = self._speak(ids, bert, p, seed)
-            if index:
-                audio = np.concatenate([pause, audio])
-            yield Chunk(index, piece, audio, n_tokens, time.perf_counter() - started, seed)
+            if chunk_tokens is None:
+                audio, n_tokens, kept, attempts, verdict = self._speak(ids, bert, segments, p, seed)
+                if index:
+                    audio = np.concatenate([pause, audio])
+                audio = marker.mark(audio)  # watermark (issue 14), same length
+                yield Chunk(
+                    index, piece, audio, n_tokens, time.perf_counter() - started, kept, attempts, verdict
+                )
+            else:
+                parts = self._speak_streaming(ids, bert, segments, p, seed, chunk_tokens)
+                loudest = 0.0
+                for part, (audio, n_tokens, final, attempts, verdict, kept) in enumerate(parts):
+                    check_decoded(audio, expect_speech=False)
+                    loudest = max(loudest, float(np.max(np.abs(audio))) if audio.size else 0.0)
+                    if final and loudest < SILENT_PEAK:
+                        check_decoded(np.zeros(0, np.float32))  # the whole sentence came out silent
+                    if index and part == 0:
+                        audio = np.concatenate([pause, audio])
+                    audio = marker.mark(audio)  # watermark (issue 14), same length
+                    now = time.perf_counter()
+                    yield Chunk(
+                        index, piece, audio, n_tokens, now - started, kept, attempts, verdict, part, final
+                    )
+                    started = now
             index += 1
         if index == 0:
             raise nothing_to_say(text)
@@ -428,6 +640,12 @@ class Synthesizer:
         """The whole text as one float32 32 kHz array (the stream's chunks joined)."""
         chunks = [c.audio for c in self.stream(text, params)]
         return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+
+def retry_seed(seed: int, attempt: int) -> int:
+    """The GPT seed of a sentence's ``attempt``-th pass (0: the seed itself; others never meet another
+    sentence's seeds, which are ``base + 2 * index``)."""
+    return seed + attempt * RETRY_STRIDE
 
 
 def with_seed(params: SynthParams | None, seed: int) -> SynthParams:

@@ -395,7 +395,9 @@ def test_a_pass_judged_fine_is_what_gpt_infer_gives(models, reference):
         tokens.unsqueeze(0), target, ge=ref.ge, noise_scale=0.5, generator=torch.Generator().manual_seed(8)
     )
     assert chunk.tokens == tokens.shape[1] == 11  # the cap: steps 1..11 (the reference's rule)
-    assert np.array_equal(chunk.audio, wav[0, 0].numpy())
+    from engine.audio.watermark import embed  # issue 14: the output carries the watermark
+
+    assert np.array_equal(chunk.audio, embed(wav[0, 0].numpy(), 32000))
 
 
 class ScriptedGPT(Text2Semantic):
@@ -483,10 +485,10 @@ def test_an_early_stop_is_sampled_again_and_the_best_attempt_is_kept(scripted):
 
 def test_normal_passes_are_never_sampled_again(scripted):
     make, text, expected = scripted
-    for n in (0.6, 1.0, 1.5):  # a fast, a typical and a slow reading
+    for n, twice in ((0.6, False), (1.5, True)):  # a fast and a slow reading
         synth, gpt = make({}, (_speech_tokens(int(n * expected), 6), True))
-        chunks = list(synth.stream(text + " " + text, SynthParams(seed=1)))
-        assert [c.attempts for c in chunks] == [1, 1] and gpt.seeds == [1, 3]
+        chunks = list(synth.stream(text + (" " + text if twice else ""), SynthParams(seed=1)))
+        assert [c.attempts for c in chunks] == [1] * (1 + twice) and gpt.seeds == [1, 3][: 1 + twice]
 
 
 def test_a_runaway_pass_is_stopped_early(scripted):
@@ -562,3 +564,22 @@ def test_say_streams_in_parts_with_chunk_tokens(env, tmp_path, reference, capsys
     assert main(argv) == 0
     assert sf.info(str(out)).frames == 40 * 1280  # every part written, nothing lost at the joins
     assert capsys.readouterr().err.count("[1]") >= 3  # reported part by part
+
+
+def test_the_reference_transcript_gets_final_punctuation(models, reference):
+    from engine.text.frontend import frontend
+
+    seen = []
+
+    def recording(text, language):
+        seen.append(text)
+        return frontend(text, language)
+
+    synth = Synthesizer(Voice.zero_shot(reference, REF_TEXT, "en"), models=models, frontend=recording)
+    ref = synth.reference()
+    assert seen == [REF_TEXT + "."]  # as the reference's inference_webui does
+    assert ref.speech_phones > 30 and ref.speech_phones < ref.phone_ids.shape[1]  # marks not counted
+    seen.clear()
+    done = Synthesizer(Voice.zero_shot(reference, REF_TEXT + "!", "en"), models=models, frontend=recording)
+    done.reference()
+    assert seen == [REF_TEXT + "!"]

@@ -13,8 +13,10 @@ Typical use (the synthesiser does this per text segment)::
     )                  # LongTensor [1, N] on the model's device: new codes only, EOS stripped
     # SoVITS then decodes `tokens` with the *target* phones only and the reference spectrogram.
 
-``infer_stream`` yields the same tokens one at a time; ``decode_steps`` exposes every raw sample with
-its stop reason; ``training_loss`` is the fine-tune objective.
+``infer_stream`` yields the tokens one at a time as they are sampled (those ``infer`` keeps, except
+at the step cap); ``decode_steps`` exposes every raw sample with its stop reason; ``judge_tokens``
+(``engine.models.t2s.judge``) tells a pass that loops, leaks or skips words; ``training_loss`` is the
+fine-tune objective.
 """
 
 from engine.models.t2s.config import TINY, V2, T2SConfig

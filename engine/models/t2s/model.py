@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +27,7 @@ from engine.models.t2s.config import T2SConfig
 from engine.models.t2s.embedding import SinePositionalEncoding, TokenEmbedding
 from engine.models.t2s.kvcache import KVCache
 from engine.models.t2s.sampling import SamplingParams, sample_next
+from engine.models.t2s.static import BUCKET, make_step
 from engine.models.t2s.transformer import T2SStack
 
 log = logging.getLogger(__name__)
@@ -162,12 +162,16 @@ class Text2Semantic(nn.Module):
         generator: torch.Generator | None = None,
         use_cache: bool = True,
         eos_ban_steps: int | None = None,
+        step_mode: str = "auto",
     ) -> Iterator[DecodeStep]:
         """Yield every sampled token with its stop flag, exactly as the reference's decode loop samples.
 
         Step ``idx`` drops the EOS column while ``idx < eos_ban_steps`` (11). Decoding stops when the sample
         is EOS or the argmax of the repetition-penalised logits is EOS, or after ``max_steps`` (1500).
         ``use_cache=False`` recomputes the whole sequence at every step (slow; for checks and baselines).
+        ``step_mode``: "eager" (the cache sliced to its length), "static" (fixed shapes, see
+        ``engine.models.t2s.static``), "graph" (the static step replayed as CUDA graphs, falling back to
+        static) or "auto": graph on CUDA (unless int8 decoding is on), eager elsewhere.
         """
         cfg = self.config
         self._check_inputs(phone_ids, bert, prompt_tokens)
@@ -186,15 +190,27 @@ class Text2Semantic(nn.Module):
         eos = cfg.eos
 
         cache = None
+        fixed = None
+        if step_mode == "auto":
+            step_mode = "graph" if device.type == "cuda" and not self.int8_decode else "eager"
+        if step_mode not in ("eager", "static", "graph"):
+            raise ValueError(f"unknown step_mode {step_mode!r}")
         if use_cache:
+            capacity = t + p + max_steps
+            if step_mode != "eager":
+                capacity = -(-capacity // BUCKET) * BUCKET
             cache = KVCache(
-                cfg.n_layer, 1, cfg.n_head, cfg.head_dim, t + p + max_steps,
+                cfg.n_layer, 1, cfg.n_head, cfg.head_dim, capacity,
                 dtype=self.bert_proj.weight.dtype, device=device,
             )  # fmt: skip
+            if step_mode != "eager":
+                cache.k.zero_()
+                cache.v.zero_()
             x = self.embed_text(phone_ids, bert)
             xy = torch.cat([x, self.embed_audio(history[:, :p])], dim=1) if p else x
             hidden = self.h(xy, prefix_mask(t, p, device), cache)
             logits = self.ar_predict_layer(hidden[:, -1]).float()
+            fixed = make_step(self, cache, p, step_mode)
         else:
             logits = self.logits_full(phone_ids, bert, history[:, :p])
 
@@ -214,7 +230,9 @@ class Text2Semantic(nn.Module):
             if stop is not None:
                 return
             history[0, p + idx] = tok
-            if cache is not None:
+            if fixed is not None:
+                logits = fixed(token)
+            elif cache is not None:
                 hidden = self.h.step(self.embed_audio(token, offset=p + idx), cache)
                 logits = self.ar_predict_layer(hidden[:, -1]).float()
             else:
@@ -235,53 +253,92 @@ class Text2Semantic(nn.Module):
         seed: int | None = None,
         use_cache: bool = True,
     ) -> Iterator[int]:
-        """Yield the new semantic tokens one by one as they are decided (same tokens as :meth:`infer`).
+        """Yield the new semantic tokens one by one as they are sampled.
 
-        Trimming follows the official pipeline (``infer_panel_naive`` + its caller), which hands SoVITS
-        ``y[:, :-1][:, -(idx-1):]``: the sample of the stopping step is dropped (EOS, or the sample taken
-        when only the argmax was EOS, or the last sample at the step cap), and, when a prompt is given, the
-        first sampled token is dropped too. Without a prompt (reference-free mode) the first one is kept.
-        If nothing is left, a single 0 is emitted (the reference's "bad zero prediction").
+        Every token up to (not including) the stopping step's sample is yielded, which is what the
+        official pipeline keeps when decoding ends on EOS (sampled, or only the argmax). At the step cap
+        the stream also yields the cap step's sample; :meth:`infer` instead keeps steps 1..N-1 there
+        when a prompt is given (the reference's rule, which drops a token a stream has already handed
+        out), so only in that case the two differ. If nothing is left, a single 0 is yielded.
         """
+        emitted = 0
+        for step in self._steps(
+            phone_ids, bert, prompt_tokens, top_k, top_p, temperature, repetition_penalty,
+            max_steps, generator, seed, use_cache,
+        ):  # fmt: skip
+            if step.stop in (STOP_EOS_SAMPLED, STOP_EOS_ARGMAX):
+                break
+            yield step.token
+            emitted += 1
+        if emitted == 0:
+            yield 0  # the reference's "bad zero prediction"
+
+    def _steps(
+        self,
+        phone_ids: torch.Tensor,
+        bert: torch.Tensor,
+        prompt_tokens: torch.Tensor | None,
+        top_k: int,
+        top_p: float,
+        temperature: float,
+        repetition_penalty: float,
+        max_steps: int | None,
+        generator: torch.Generator | None,
+        seed: int | None,
+        use_cache: bool,
+    ) -> Iterator[DecodeStep]:
         params = SamplingParams(top_k, top_p, temperature, repetition_penalty)
         if generator is None and seed is not None:
             generator = torch.Generator(device=self.bert_proj.weight.device).manual_seed(seed)
-        has_prompt = prompt_tokens is not None and prompt_tokens.shape[1] > 0
-        emitted = 0
         for step in self.decode_steps(
-            phone_ids,
-            bert,
-            prompt_tokens,
-            params,
-            max_steps=max_steps,
-            generator=generator,
+            phone_ids, bert, prompt_tokens, params, max_steps=max_steps, generator=generator,
             use_cache=use_cache,
-        ):
+        ):  # fmt: skip
             if step.stop is not None:
                 log.debug("t2s stopped at step %d (%s)", step.index, step.stop)
-                break
-            if has_prompt and step.index == 0:
-                continue
-            emitted += 1
-            yield step.token
-        if emitted == 0:
-            yield 0
+            yield step
 
     def infer(
         self,
         phone_ids: torch.Tensor,
         bert: torch.Tensor,
         prompt_tokens: torch.Tensor | None,
-        **options: Any,
+        *,
+        top_k: int = 15,
+        top_p: float = 1.0,
+        temperature: float = 1.0,
+        repetition_penalty: float = 1.35,
+        max_steps: int | None = None,
+        generator: torch.Generator | None = None,
+        seed: int | None = None,
+        use_cache: bool = True,
     ) -> torch.Tensor:
         """Generate the semantic tokens for SoVITS: LongTensor [1, N], prompt excluded, EOS stripped.
 
         ``phone_ids`` [1, T] = reference phones + target phones; ``bert`` [1, 1024, T] likewise concatenated;
         ``prompt_tokens`` [1, P] = the reference's codes (``None`` or P = 0: reference-free). A ``generator``
-        (or ``seed``) makes the output reproducible. ``options`` are :meth:`infer_stream`'s keywords
-        (sampling settings, ``max_steps``, ``generator``/``seed``, ``use_cache``); it has the exact trimming.
+        (or ``seed``) makes the output reproducible; ``use_cache=False`` recomputes every step.
+
+        Trimming is the official pipeline's (``infer_panel_naive`` + ``inference_webui``, which hands
+        SoVITS ``y[:, -idx:]``): when decoding stops on EOS (sampled, or only the argmax of the penalised
+        logits) at step ``idx``, the tokens of steps 0..idx-1 are kept and the stopping sample is dropped.
+        At the step cap N without EOS the reference's ``-idx`` slice keeps steps 1..N-1 when a prompt is
+        given, and all N steps in reference-free mode. If nothing is left, a single 0 (its "bad zero
+        prediction").
         """
-        tokens = list(self.infer_stream(phone_ids, bert, prompt_tokens, **options))
+        has_prompt = prompt_tokens is not None and prompt_tokens.shape[1] > 0
+        tokens: list[int] = []
+        for step in self._steps(
+            phone_ids, bert, prompt_tokens, top_k, top_p, temperature, repetition_penalty,
+            max_steps, generator, seed, use_cache,
+        ):  # fmt: skip
+            if step.stop in (STOP_EOS_SAMPLED, STOP_EOS_ARGMAX):
+                break
+            tokens.append(step.token)
+            if step.stop == STOP_MAX_STEPS and has_prompt:
+                tokens = tokens[1:]
+        if not tokens:
+            tokens = [0]
         return torch.tensor([tokens], dtype=torch.long, device=self.bert_proj.weight.device)
 
     # ------------------------------------------------------------------ training
