@@ -159,6 +159,7 @@ class Session:
     created: float = field(default_factory=time.time)
     room_tone_seconds: float = 0.0
     ready: bool = False  # clean/ written by engine.audio.denoise.prepare_session; changes reset it
+    consent: dict | None = None  # the consent statement and its take (engine.consent); never a take
 
     # ----------------------------------------------------------------- create / load / save
     @classmethod
@@ -275,6 +276,7 @@ class Session:
                 created=float(obj.get("created", 0.0)),
                 room_tone_seconds=float(obj.get("room_tone_seconds", 0.0)),
                 ready=bool(obj.get("ready", False)),
+                consent=obj["consent"] if isinstance(obj.get("consent"), dict) else None,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise StudioError(
@@ -300,6 +302,7 @@ class Session:
             "room_tone": ROOM_TONE_FILE if self.room_tone_path().exists() else None,
             "room_tone_seconds": self.room_tone_seconds,
             "ready": self.ready,
+            "consent": self.consent,
             "takes": takes,
         }
 

@@ -262,10 +262,14 @@ def run(args: argparse.Namespace) -> int:
 
             raise DeviceLost(recorder.meter().error or f"{recorder.device.name} sends no audio.")
         _room_tone(session, recorder, args.room_tone)
-        if args.takes is not None:
-            _unattended(session, recorder, args.takes, args.seconds, args.accept)
-        else:
-            _interactive(session, recorder, sys.stdin)
+        from tui.commands.consent import record_step  # issue 14: the consent statement comes first
+
+        unattended = args.seconds if args.takes is not None else None
+        if record_step(session, recorder, sys.stdin, seconds=unattended):  # False: quit at that step
+            if args.takes is not None:
+                _unattended(session, recorder, args.takes, args.seconds, args.accept)
+            else:
+                _interactive(session, recorder, sys.stdin)
     finally:
         recorder.close()
     done = "complete" if session.is_complete else "not complete yet"
