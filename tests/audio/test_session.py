@@ -220,7 +220,7 @@ def test_cli_record_interactive_with_own_prompts(mic, studio, tmp_path, monkeypa
     prompts.write_text("Alpha.\nBeta.\nGamma.\n", encoding="utf-8")
     # consent statement (issue 14): start, stop, keep; take 1: start, stop, accept; take 2: skip;
     # take 3: start, stop, re-record, stop, quit
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n\n\n" "\n\n\ns\n\n\nr\n\nq\n"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n\n\n\n\n\ns\n\n\nr\n\nq\n"))
     code = _main(
         "--home", str(studio.root), "record", "--session", "mine", "--prompts", str(prompts),
         "--rate", str(mic.rate), "--room-tone", "0",

@@ -26,7 +26,7 @@ TEXTS = [
     "今天天气很好，我们去公园散步吧。这是一个测试水印的句子，没有任何水印。",
 ]
 MEASURED_MAX_RATE = 0.001  # the target; measured 0 of 1653 (highest score 0.52, threshold 0.55)
-MEASURED_SWEEP_RATE = 0.3  # measured 10-13 of 60 random 0.5 s sweeps across runs (README); scores sit near the threshold
+MEASURED_SWEEP_RATE = 0.3  # measured 10-13 of 60 random 0.5 s sweeps across runs (README)
 
 
 def _need(tool: str) -> None:
