@@ -373,3 +373,33 @@ async def test_prepared_dialog_offers_a_voice_now(studio_home, audio):
         await wait_until(pilot, lambda: "make a voice from this session now" in screen_text(app))
         await pilot.press("m")
         await wait_until(pilot, lambda: answers == ["voice"], what="the dialog's answer")
+
+
+async def test_overlong_text_is_refused_and_escape_sequences_are_never_spoken(
+    studio_home, audio, tiny_env, reference, monkeypatch
+):
+    from engine.text.input_text import MAX_TEXT_CHARS
+
+    make_voice(studio_home, "tiny", reference)
+    app = make_app(studio_home, audio)
+    said: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_speak(
+            app, pilot, voice="tiny", output=FILES, synthesizer_factory=capped_factory()
+        )
+        await wait_until(pilot, lambda: screen.state == "ready", what="models loaded")
+        monkeypatch.setattr(screen, "_speak_worker", lambda text, *rest: said.append(text))
+        messages: list[str] = []
+        notify = app.notify
+        monkeypatch.setattr(
+            app, "notify", lambda message, **kw: (messages.append(message), notify(message, **kw))
+        )
+        area = screen.query_one("#speak-text", TextArea)
+        area.text = "a" * (MAX_TEXT_CHARS + 1)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: messages, what="a refusal")
+        assert not said and any("too long" in m.lower() for m in messages)
+        area.text = "Hello \x1b[31mworld\x1b[0m."
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: said, what="speaking")
+        assert said == ["Hello world."]

@@ -382,6 +382,14 @@ computer are shown. When pretrained model files are missing, ctrl+g downloads th
         if not text.strip():
             self.notify("Type something to say first.", severity="warning", timeout=3)
             return
+        from engine.errors import TimbreError
+        from engine.text.input_text import prepare_text
+
+        try:  # the same limit and clean-up as `timbre say`: valid text, no terminal sequences
+            text = prepare_text(text)
+        except TimbreError as exc:
+            self.notify(explain(exc), severity="error", timeout=8)
+            return
         try:
             params = self._params()
         except (SettingsError, ValueError) as exc:
