@@ -271,3 +271,28 @@ def speaker_check(session: Any, *, save: bool = True) -> SpeakerVerdict:
         session.consent = entry
         session.save()
     return judge_similarity(value)
+
+
+# ------------------------------------------------------------------------------------- one-line summary
+def speaker_words(similarity: float | None) -> str:
+    """The speaker-check verdict in a few words (for one-line summaries; see judge_similarity)."""
+    verdict = judge_similarity(similarity)
+    return {
+        "same": f"same speaker as the takes ({similarity or 0:.2f})",
+        "unsure": f"speaker unsure ({similarity or 0:.2f}): listen to both",
+        "different": f"DIFFERENT speaker from the takes ({similarity or 0:.2f})",
+    }.get(verdict.verdict, "speaker not checked yet")
+
+
+def summary_line(session: Any) -> str:
+    """One plain line (fits 80 columns) on the consent take: its check as the glyph, the speaker check."""
+    record = record_of(session)
+    if record is None:
+        return "✗ No consent statement on record: training and making a voice need it."
+    if not has_speech(session):
+        return f"✗ Consent take holds no speech ({record.seconds:.1f} s): record it again."
+    glyph = {"ok": "✓", "warn": "!", "fail": "✗"}.get(record.verdict, "?")
+    similarity = (getattr(session, "consent", None) or {}).get("similarity")
+    return (
+        f"{glyph} Consent {record.source} {record.date}, {record.seconds:.1f} s · {speaker_words(similarity)}"
+    )

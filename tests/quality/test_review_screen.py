@@ -12,7 +12,7 @@ import soundfile as sf
 from textual.widgets import Input
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
-from tui_fakes import FakeAudio, make_app, screen_text  # noqa: E402
+from tui_fakes import FakeAudio, give_consent, make_app, screen_text  # noqa: E402
 
 from engine.session import Session  # noqa: E402
 from engine.studio import Studio  # noqa: E402
@@ -40,6 +40,7 @@ def review_session(home: Path, voices) -> Session:
         session.takes[index].seconds = sf.info(str(voices[clip])).duration
     shutil.copy(voices["roomtone"], session.room_tone_path())
     session.save()
+    give_consent(session)  # the consent statement is on record, so Record opens at the chosen prompt
     return session
 
 

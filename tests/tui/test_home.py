@@ -130,7 +130,8 @@ async def test_new_session_dialog_creates_session_and_records_room_tone(studio_h
         audio.room_tone_gate.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert screen.phase == "ready"
+        assert screen.phase == "consent"  # room tone first, then the consent statement (issue 14)
+        assert "■ CONSENT" in screen_text(app)
         session_dir = screen.session.dir
     saved = json.loads((session_dir / "session.json").read_text())
     assert saved["language"] == "en" and saved["device"] == "Fake USB mic"

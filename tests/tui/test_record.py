@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from rich.cells import cell_len
-from tui_fakes import FakeAudio, make_app, make_session, screen_text
+from tui_fakes import FakeAudio, give_consent, make_app, make_session, screen_text
 
 from engine.audio.playback import NoOutputDevice
 from engine.session import Session
@@ -396,6 +396,7 @@ async def test_real_microphone_lost_mid_take(studio_home, tmp_path):
         session = Session.create(
             studio, "en", ["One.", "Two."], device=None, samplerate=recorder.samplerate, script_name="t"
         )
+        give_consent(session)  # this test is about a prompt's take: the consent step is done
         app = TimbreApp(studio, services, room_tone_seconds=0.5)
         async with app.run_test(size=SIZE) as pilot:
             app.track_recorder(recorder)

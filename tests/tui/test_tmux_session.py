@@ -107,6 +107,12 @@ def test_three_takes_in_tmux(tmp_path):
     speech = tmp_path / "speech.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(speech), SENTENCE], check=True)
     speech_seconds = sf.info(speech).duration
+    statement = tmp_path / "statement.wav"  # the consent statement, read before the first prompt
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "170", "-w", str(statement),
+         "I agree that my voice will be used to build a synthetic voice of me."],
+        check=True,
+    )  # fmt: skip
     home = tmp_path / "studio"
     home.mkdir()
     run_tmp = tmp_path / "tmp"  # the app's native-stderr log lives in $TMPDIR/timbre-<uid>/
@@ -132,6 +138,14 @@ def test_three_takes_in_tmux(tmp_path):
             tmux.wait_for("New recording session")
             tmux.keys("Enter")
             tmux.wait_for("ROOM TONE", timeout=20)
+            tmux.wait_for("■ CONSENT", timeout=30)  # then the consent statement (issue 14)
+            tmux.keys("Space")
+            tmux.wait_for("● REC")
+            mic.play(statement, wait=True)
+            time.sleep(0.3)
+            tmux.keys("Space")
+            tmux.wait_for("◆ CONSENT RECORDED", timeout=30)
+            tmux.keys("Enter")
             tmux.wait_for("READY", timeout=30)
             for number in range(1, 4):
                 tmux.keys("Space")
@@ -162,6 +176,8 @@ def test_three_takes_in_tmux(tmp_path):
     saved = json.loads((folder / "session.json").read_text())
     statuses = [take["status"] for take in saved["takes"]]
     assert statuses[:3] == ["accepted"] * 3 and set(statuses[3:]) <= {"pending"}
+    assert saved["consent"]["file"] == "consent.wav" and (folder / "consent.wav").is_file()
+    assert rms_dbfs(folder / "consent.wav") > rms_dbfs(folder / "room_tone.wav") + 20  # it was read
     room_tone = folder / "room_tone.wav"
     assert 2.5 <= sf.info(room_tone).duration <= 4.5
     for take in saved["takes"][:3]:

@@ -40,6 +40,7 @@ class FakeRecorder:
         self.overflow_count = 0
         self.error: str | None = None
         self.take_seconds = 2.5  # the length of the next take written by stop_take
+        self.wave: np.ndarray | None = None  # when set, stop_take writes these samples (e.g. speech_like())
         self.opened = False
         self.closed = False
         self.meter_calls = 0
@@ -59,11 +60,16 @@ class FakeRecorder:
 
     def _write(self) -> TakeResult:
         assert self.path is not None
-        frames = int(self.take_seconds * self.samplerate)
-        t = np.arange(frames) / self.samplerate
-        amplitude = 10 ** (self.level_dbfs / 20)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(self.path, (amplitude * np.sin(2 * math.pi * 220 * t)).astype(np.float32), self.samplerate)
+        if self.wave is not None:
+            frames = int(self.wave.size)
+            sf.write(self.path, self.wave.astype(np.float32), self.samplerate)
+        else:
+            frames = int(self.take_seconds * self.samplerate)
+            t = np.arange(frames) / self.samplerate
+            amplitude = 10 ** (self.level_dbfs / 20)
+            tone = (amplitude * np.sin(2 * math.pi * 220 * t)).astype(np.float32)
+            sf.write(self.path, tone, self.samplerate)
         result = TakeResult(
             self.path,
             frames / self.samplerate,
@@ -185,14 +191,36 @@ PROMPTS_EN = [
 ]
 
 
+def speech_like(samplerate: int = FAKE_RATE, bursts: int = 4) -> np.ndarray:
+    """Tone bursts between pauses: what the quality check's energy VAD counts as speech (fixed seed)."""
+    t = np.arange(int(0.4 * samplerate)) / samplerate
+    burst = 0.25 * np.sin(2 * math.pi * 220 * t) * np.hanning(t.size)
+    gap = np.zeros(int(0.2 * samplerate))
+    wave = np.concatenate([gap] + [np.concatenate([burst, gap]) for _ in range(bursts)])
+    wave += np.random.default_rng(0).normal(0, 1e-4, wave.size)
+    return wave.astype(np.float32)
+
+
+def give_consent(session: Session) -> None:
+    """Put a consent take on record (imported, speech-like), so Record starts at the first prompt."""
+    from engine.consent import import_file
+
+    source = session.dir / "consent-source.wav"
+    sf.write(source, speech_like(int(session.samplerate)), int(session.samplerate))
+    import_file(session, source)
+    source.unlink()
+
+
 def make_session(
     home: Path,
     prompts: list[str] | None = None,
     language: str = "en",
     room_tone: bool = True,
     session_id: str | None = None,
+    consent: bool = True,
 ) -> Session:
-    """A session on disk; with ``room_tone`` its room_tone.wav exists, so recording starts at once."""
+    """A session on disk; with ``room_tone`` its room_tone.wav exists, and with ``consent`` a consent
+    take is on record (give_consent), so recording starts at the first prompt at once."""
     studio = Studio.locate(home).ensure()
     session = Session.create(
         studio,
@@ -205,4 +233,6 @@ def make_session(
     )
     if room_tone:
         sf.write(session.room_tone_path(), np.zeros(1600, dtype=np.float32), 16000)
+    if consent:
+        give_consent(session)
     return session

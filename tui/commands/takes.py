@@ -106,6 +106,28 @@ def take_line(take: Take) -> str:
     return f"  {take.id:<5} {status_words(take):<12} {secs} {speech}  {check:<6}  {take.text or '(no text)'}"
 
 
+def consent_lines(session: Session) -> list[str]:
+    """The consent take (kept apart, never trained on) and its speaker check, or how to add one."""
+    from engine import consent
+
+    record = consent.record_of(session)
+    if record is None:
+        return [
+            "  consent  ✗ no consent statement on record: training and making a voice need it.",
+            f"           {consent.how_to(session.id)}",
+        ]
+    similarity = (session.consent or {}).get("similarity")
+    check = CHECK_WORDS.get(record.verdict, record.verdict)
+    lines = [
+        f"  consent  {record.source:<12} {record.seconds:5.1f}         {check:<6}  {record.path.name} "
+        f"({record.date}; never used for training)",
+        f"           {consent.judge_similarity(similarity).text}",
+    ]
+    if not consent.has_speech(session):
+        lines.append(f"           ✗ It holds no speech: record it again. {consent.how_to(session.id)}")
+    return lines
+
+
 def training_lines(session: Session) -> list[str]:
     """What training gets from the session, and every take it leaves out with the reason."""
     from engine.session import COMPLETE_SECONDS, left_out_lines
@@ -145,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {'ID':<5} {'STATUS':<12} {'SECS':>5} {'SPEECH':>6}  {'CHECK':<6}  TEXT")
         for index in chosen:
             print(take_line(session.takes[index]))
+        print("\n".join(consent_lines(session)))
         print("\n".join(training_lines(session)))
         return 0
     if not args.ids:

@@ -34,6 +34,10 @@ Already have recordings (a phone memo, a podcast)? Press i to import audio files
 MP3) into a new session: long files are split at pauses into takes, and Review opens on the new
 session. Importing works even when recording is disabled.
 
+Every voice needs its speaker's consent on record: a statement read aloud (a recording session asks
+for it before the first prompt). "✗ no consent" marks a session without one: record it from Review
+(C), or import a recording of it with: timbre consent SESSION --import FILE.
+
 Plugged in a microphone, or started forwarding PulseAudio over SSH, after Timbre started? Press d to
 look for devices again (starting or resuming a session also looks again). Rename the selected session
 with r; delete it with x or delete (it asks first; voices already trained are kept).
@@ -205,6 +209,8 @@ in the official formats (voices/NAME/export/), f use the selected session's best
                 state = "… unfinished"
             else:  # every prompt was answered; with nothing accepted there is nothing to train on
                 state = "✓ complete" if summary.accepted else "↷ complete, none kept"
+            if not (self.app.studio.session_dir(summary.id) / "consent.wav").is_file():
+                state += " · ✗ no consent"  # training and voices need it (Record or Review's C asks)
             table.add_row(
                 " ",
                 summary.id,

@@ -1,4 +1,8 @@
-"""Record: the guided session. Room tone first, then one take per prompt with live meters.
+"""Record: the guided session. Room tone first, then the consent statement, then one take per prompt.
+
+The consent statement (engine.consent) is read aloud before the first prompt of a session that has
+no consent take on record (a resumed one too); it is recorded like a take into ``consent.wav``,
+quality-checked, and never used for training. ``consent_only`` (Review's C key) records just that.
 
 The meter is polled from the recorder ~30 times a second with ``set_interval`` (the audio callback
 never talks to the UI). Starting, stopping and saving takes run in threads (``asyncio.to_thread``)
@@ -49,6 +53,11 @@ back or lower the gain. OVERFLOW means audio was dropped: re-record that take. A
 QUIET (peak below -40 dBFS) and LOUD (peak above -1 dBFS) say to move closer or further back.
 
 A session starts with 3 seconds of room tone (stay quiet): it lets Timbre remove background noise.
+Then, before the first prompt, the speaker reads the consent statement shown in the box aloud (it
+names the session and the date, and says the recording builds a synthetic voice of them). It is
+recorded with the same keys: space starts and stops, p plays, r records it again, enter accepts it.
+It is kept as consent.wav, checked for speech, and never used for training; training and making a
+voice need it. A session resumed without one asks for it first.
 About 60 seconds of accepted speech is enough (the silence before and after each take does not
 count); everything is saved after every take.
 
@@ -86,13 +95,19 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         *,
         room_tone_seconds: float | None = None,
         start_at: int | None = None,
+        consent_only: bool = False,
     ) -> None:
-        """``start_at`` opens that take (e.g. one to re-record); by default the first pending one."""
+        """``start_at`` opens that take (e.g. one to re-record); by default the first pending one.
+
+        ``consent_only`` records (or re-records) the consent statement and then closes the screen.
+        """
         super().__init__()
         self.session = session
         self.recorder = recorder
         self.room_tone_seconds = room_tone_seconds
         self.start_at = start_at
+        self.consent_only = consent_only
+        self.in_consent = False  # True while the consent statement is the "prompt"
         self.index: int = 0
         self.phase = "ready"
         self.notice: str | None = None  # a persistent problem line (device lost, room tone failed)
@@ -130,7 +145,12 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         if self.start_at is not None and 0 <= self.start_at < len(session.takes):
             next_index = self.start_at
         self.index = next_index if next_index is not None else max(0, len(session.takes) - 1)
-        self.phase = self.phase_for_take() if next_index is not None else "complete"
+        self.in_consent = self.consent_only or consent_needed(session)
+        if self.in_consent:
+            from engine import consent
+
+            consent.start(session)  # the statement (with today's date) goes into session.json now
+        self.phase = self.phase_for_take() if next_index is not None or self.in_consent else "complete"
         self.set_interval(1 / POLL_HZ, self.poll_meter, name="meter-poll")
         self.refresh_all()
         self.announce_cut_short()
@@ -152,11 +172,16 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         )
 
     def on_unmount(self) -> None:
-        if self.phase == "recording":  # the app is closing mid-take (ctrl+q): keep the take, marked cut short
+        if self.phase == "recording" and not self.in_consent:  # closing mid-take: keep it, marked cut short
             try:
                 self.session.record_result(self.index, self.recorder.stop_take(), interrupted="quit")
             except Exception:  # noqa: BLE001 - a partial file left behind is repaired on the next load
                 self.log.warning("could not save the take in progress")
+        elif self.phase == "recording" and self.in_consent:  # a statement cut short is not consent
+            try:
+                self.recorder.cancel_take()
+            except Exception:  # noqa: BLE001
+                self.log.warning("could not discard the consent take in progress")
         elif self.phase == "room_tone":  # left early: drop the short room tone so it is redone next time
             try:
                 self.recorder.cancel_take()
@@ -170,7 +195,11 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         return self.session.takes[self.index]
 
     def phase_for_take(self) -> str:
-        """The resting phase that matches the current take's status."""
+        """The resting phase that matches the current take's status (or the consent step's)."""
+        if self.in_consent:
+            from engine import consent
+
+            return "consent_recorded" if consent.record_of(self.session) is not None else "consent"
         status = self.take.status
         return {"recorded": "recorded", "accepted": "accepted", "skipped": "skipped"}.get(status, "ready")
 
@@ -190,7 +219,17 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
             return f"◌ ROOM TONE: stay quiet for {self.room_tone_seconds:g} s… {remaining}"
         if self.phase == "recording":
             seconds = meter.take_seconds if meter is not None else 0.0
-            return f"● REC {seconds:5.1f} s: read the sentence, then press space to stop"
+            what = "the statement" if self.in_consent else "the sentence"
+            return f"● REC {seconds:5.1f} s: read {what}, then press space to stop"
+        if self.phase == "consent":
+            return "■ CONSENT: read the statement above aloud · space record · h home"
+        if self.phase == "consent_recorded":
+            record = self.consent_record()
+            seconds = record.seconds if record is not None else 0.0
+            if not consent_has_speech(self.session):
+                return f"✗ CONSENT: no speech in {seconds:.1f} s · r re-record · p play"
+            verdict = record.verdict if record is not None else "?"
+            return f"◆ CONSENT RECORDED {seconds:.1f} s, check {verdict}: enter accept · p play · r re-record"
         if self.phase == "busy":
             return "… saving"
         if self.phase == "recorded" and take.cut_short:
@@ -221,6 +260,8 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
                 parts.append(f"CLIP ×{max(1, meter.clip_count)}: {CLIP_FIX}")
             if meter.overflow_count:
                 parts.append(f"OVERFLOW ×{meter.overflow_count}: {OVERFLOW_FIX}")
+        elif self.phase == "consent_recorded":
+            parts += consent_problems(self.session)
         elif self.phase in ("recorded", "accepted"):
             take = self.take
             if take.cut_short:
@@ -249,7 +290,13 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         """Redraw everything that depends on the session or the phase."""
         session = self.session
         total = len(session.takes)
-        self.query_one(PromptView).show_prompt(self.take.text, f"Prompt {self.index + 1} of {total}")
+        if self.in_consent:
+            from engine import consent
+
+            label = "Consent statement: read it aloud, never trained on"
+            self.query_one(PromptView).show_prompt(consent.pending_text(session), label)
+        else:
+            self.query_one(PromptView).show_prompt(self.take.text, f"Prompt {self.index + 1} of {total}")
         self.refresh_status()
         accepted = session.accepted_seconds
         self.query_one("#progress-label", Static).update(
@@ -302,8 +349,11 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         else:
             if result is not None:
                 self.session.set_room_tone(result)
-        self.set_phase(self.phase_for_take() if self.session.next_pending() is not None else "complete")
-        if self.phase != "complete":
+        pending = self.in_consent or self.session.next_pending() is not None
+        self.set_phase(self.phase_for_take() if pending else "complete")
+        if self.in_consent:
+            self.notify("Room tone recorded. Press space and read the consent statement aloud.", timeout=4)
+        elif self.phase != "complete":
             self.notify("Room tone recorded. Press space and read the sentence.", timeout=4)
 
     async def start_take(self) -> None:
@@ -311,7 +361,7 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
 
         if self._lost_handled and not await self.reopen():
             return
-        path: Path = self.session.take_path(self.index)
+        path: Path = self.current_path()
         services = self.app.services
 
         def start() -> None:
@@ -331,6 +381,8 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         from engine.audio.devices import DeviceLost
         from engine.errors import TimbreError
 
+        if self.in_consent:
+            return await self.stop_consent()
         self.set_phase("busy")
         try:
             result = await asyncio.to_thread(self.recorder.stop_take)
@@ -360,6 +412,13 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         from engine.audio.devices import DeviceLost
 
         result = None
+        if self.in_consent:  # a statement cut short is not kept: it is read again from the start
+            if self.phase == "recording":
+                await asyncio.to_thread(self.recorder.cancel_take)
+            self.notice = f"DEVICE LOST: {error} The consent statement must be read again."
+            self.notify(f"{error} Reconnect the microphone, then press space.", severity="error", timeout=15)
+            self.set_phase("lost")
+            return
         if self.phase == "recording":
             self.set_phase("busy")
             try:
@@ -395,6 +454,68 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         self.notice = None
         self.set_phase(self.phase_for_take())
         return True
+
+    def current_path(self) -> Path:
+        """The file the current take (or the consent statement) is recorded into."""
+        if self.in_consent:
+            from engine import consent
+
+            return consent.consent_path(self.session)
+        return self.session.take_path(self.index)
+
+    def consent_record(self) -> Any:
+        """The session's consent record (engine.consent.ConsentRecord), or None."""
+        from engine import consent
+
+        return consent.record_of(self.session)
+
+    async def stop_consent(self) -> bool:
+        """Stop the consent take, quality-check it and note it in session.json."""
+        from engine import consent
+        from engine.audio.devices import DeviceLost
+        from engine.errors import TimbreError
+
+        self.set_phase("busy")
+        try:
+            result = await asyncio.to_thread(self.recorder.stop_take)
+            record = await asyncio.to_thread(
+                consent.store, self.session, overflow_count=int(result.overflow_count)
+            )
+        except TimbreError as exc:
+            if isinstance(exc, DeviceLost):
+                self._lost_handled = True
+                self.notice = f"DEVICE LOST: {exc.message} The consent statement must be read again."
+                self.set_phase("lost")
+            else:
+                self.set_phase(self.phase_for_take())
+            self.notify(explain(exc), title="Consent not saved", severity="error")
+            return False
+        self.saved()
+        self.set_phase("consent_recorded")
+        if not consent_has_speech(self.session):
+            self.notify("No speech found in the consent take: press r and read the statement aloud.",
+                        severity="warning")  # fmt: skip
+        elif record.verdict != "ok":
+            self.notify(f"Consent take check: {record.verdict}. Listen (p); r records it again.", timeout=6)
+        return True
+
+    def accept_consent(self) -> None:
+        """enter on the consent step: keep the statement and go on to the prompts (or close)."""
+        if self.consent_record() is None:
+            self.notify("Press space and read the consent statement aloud first.", timeout=3)
+            return
+        if not consent_has_speech(self.session):
+            self.notify("The consent take holds no speech: press r and read the statement aloud.", timeout=4)
+            return
+        self.in_consent = False
+        self.notify("Consent statement on record (consent.wav; never used for training).", timeout=5)
+        if self.consent_only:
+            self.dismiss()
+            return
+        if self.session.next_pending() is None:
+            self.set_phase("complete")
+        else:
+            self.set_phase(self.phase_for_take())
 
     def go_next(self) -> None:
         next_index = self.session.next_pending()
@@ -439,6 +560,9 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
             return
         if self.phase == "recording" and not await self.stop_take():
             return
+        if self.in_consent:
+            self.accept_consent()
+            return
         status = self.take.status
         if self.phase == "complete":
             return
@@ -464,6 +588,9 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         """s: skip this prompt."""
         if self.blocked():
             return
+        if self.in_consent:
+            self.notify("The consent statement cannot be skipped: read it aloud, or h for Home.", timeout=4)
+            return
         if self.phase == "recording":
             await self.cancel_take()
         if self.take.status != "accepted":
@@ -478,6 +605,9 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         if self.phase == "recording":
             self.notify("Stop the take first (space).", timeout=2)
             return
+        if self.in_consent:
+            self.notify("The consent statement comes before the first prompt.", timeout=3)
+            return
         if self.index == 0:
             self.notify("This is the first prompt.", timeout=2)
             return
@@ -491,7 +621,7 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         if self.phase in ("recording", "room_tone", "busy"):
             self.notify("Stop the take first (space).", timeout=2)
             return
-        path = self.session.take_path(self.index)
+        path = self.current_path()
         if not path.exists():
             self.notify("Nothing recorded for this prompt yet.", timeout=2)
             return
@@ -500,7 +630,9 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
         except TimbreError as exc:
             self.notify(explain(exc), title="Playback", severity="warning", timeout=10)
             return
-        self.notify(f"Playing take {self.take.id}…", timeout=2)
+        self.notify(
+            "Playing the consent take…" if self.in_consent else f"Playing take {self.take.id}…", timeout=2
+        )
 
     async def leave(self) -> bool:
         """Before leaving: ask when a take is running, and keep it if the person agrees."""
@@ -508,6 +640,15 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
             return True
         from tui.screens.dialogs import ConfirmDialog
 
+        if self.in_consent:
+            drop = await self.app.push_screen_wait(
+                ConfirmDialog(
+                    "The consent statement is being recorded. Discard it and leave?", "leave", "stay"
+                )
+            )
+            if drop and self.phase == "recording":
+                await self.cancel_take()
+            return bool(drop)
         keep = await self.app.push_screen_wait(
             ConfirmDialog("A take is being recorded. Stop it, keep it, and leave?", "stop and leave", "stay")
         )
@@ -532,3 +673,28 @@ out of training: r records it again, enter keeps it as it is (or edit its transc
     async def _home(self) -> None:
         if await self.leave():
             self.dismiss()
+
+
+def consent_needed(session: Any) -> bool:
+    """True when a session has no consent take with speech on record (the consent step comes first)."""
+    from engine import consent
+
+    return consent.record_of(session) is None or not consent.has_speech(session)
+
+
+def consent_has_speech(session: Any) -> bool:
+    """Whether the quality check found speech in the consent take."""
+    from engine import consent
+
+    return consent.has_speech(session)
+
+
+def consent_problems(session: Any) -> list[str]:
+    """The consent take's failed and warned quality checks, each with its advice (format aside)."""
+    quality = (getattr(session, "consent", None) or {}).get("quality") or {}
+    out = []
+    for check in quality.get("checks", []):
+        if check.get("verdict") in ("fail", "warn") and check.get("key") not in ("format", "transcript"):
+            glyph = "✗" if check.get("verdict") == "fail" else "!"
+            out.append(f"{glyph} {check.get('label', check.get('key'))}: {check.get('advice', '')}".strip())
+    return out

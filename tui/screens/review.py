@@ -61,6 +61,17 @@ def training_line(session: Any) -> str:
     return line
 
 
+def consent_line(session: Any) -> str:
+    """The summary's consent line: the consent take and its speaker check, or what to do without one."""
+    from engine import consent
+
+    if consent.record_of(session) is None:
+        return f"✗ No consent: press C, or timbre consent {session.id} --import FILE"
+    if not consent.has_speech(session):
+        return "✗ Consent take holds no speech: press C to record it again"
+    return consent.summary_line(session)
+
+
 def prepared_text(result: Any, session: Any) -> Text:
     """What 'prepare for training' did: the takes cleaned, then every take left out with the reason."""
     from engine.session import left_out_lines
@@ -94,6 +105,7 @@ class PreparedDialog(ModalScreen["str | None"]):
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("enter,escape", "close", "Close", id="prepared.close"),
         Binding("m", "make_voice", "Make a voice now", id="prepared.voice"),
+        Binding("T", "train", "Train a voice", key_display="shift+t", id="prepared.train"),
     ]
 
     def __init__(self, body: Text, offer_voice: bool = False) -> None:
@@ -106,6 +118,7 @@ class PreparedDialog(ModalScreen["str | None"]):
             with VerticalScroll():
                 yield Static(self.body, id="prepared-body")
             keys = "[enter] close" + ("   [m] make a voice from this session now" if self.offer_voice else "")
+            keys += "\n[T] train a voice on this session (fine-tune)" if self.offer_voice else ""
             yield Static(Text(keys), classes="keys")
 
     def action_close(self) -> None:
@@ -114,6 +127,10 @@ class PreparedDialog(ModalScreen["str | None"]):
     def action_make_voice(self) -> None:
         if self.offer_voice:
             self.dismiss("voice")
+
+    def action_train(self) -> None:
+        if self.offer_voice:
+            self.dismiss("train")
 
 
 def update_transcript_check(quality: dict[str, Any], text: str) -> None:
@@ -179,7 +196,13 @@ a accepts the take, x rejects it, r records it again, e edits its transcript (a 
 transcript is left out of training). p plays the raw take, c the cleaned one (made on first use),
 to compare them. i imports audio files into this session. t prepares the session for training:
 it uses accepted takes only, cleaning each one that has a transcript, was not cut short and does
-not fail its check into clean/, and then lists every take it left out and why.
+not fail its check into clean/, and then lists every take it left out and why. T (shift+t) then
+trains a voice on the session: it opens the Train screen with this session ticked.
+
+The consent line says whether the speaker's consent statement is on record (consent.wav: the
+statement read aloud, never used for training) and whether it sounds like the same speaker as the
+accepted takes (checked when the session is prepared with t). Training and making a voice need it.
+C (shift+c) records it now; or import a recording of it: timbre consent SESSION --import FILE.
 """
 
     BINDINGS: ClassVar[list[Binding]] = [
@@ -199,6 +222,24 @@ not fail its check into clean/, and then lists every take it left out and why.
             id="review.prepare",
         ),
         Binding("i", "import_files", "Import", tooltip="Add audio files to this session", id="review.import"),
+        Binding(
+            "T",
+            "train",
+            "Train",
+            key_display="shift+t",
+            show=False,  # the key bar is full at 80 columns; the title says "ready for training (T)"
+            tooltip="Fine-tune a voice on this session (prepare it first with t)",
+            id="review.train",
+        ),
+        Binding(
+            "C",
+            "consent",
+            "Consent",
+            key_display="shift+c",
+            show=False,  # the key bar is full at 80 columns; the consent line names the key
+            tooltip="Record the speaker's consent statement (training and voices need it)",
+            id="review.consent",
+        ),
         Binding("h,escape", "home", "Back", tooltip="Leave the Review screen", id="review.home"),
     ]
 
@@ -242,6 +283,7 @@ not fail its check into clean/, and then lists every take it left out and why.
         self.refresh_all()
         self.query_one("#review-takes", DataTable).focus()
         self.announce_cut_short()
+        self.announce_consent()
         if any(needs_analysis(t) for t in self.session.takes):
             self.analyse_missing()
 
@@ -259,6 +301,21 @@ not fail its check into clean/, and then lists every take it left out and why.
             f"Cut short: take {names}. Left out of training until you record it again (r), edit its "
             "transcript (e), or accept it as it is (a).",
             title="Takes cut short",
+            severity="warning",
+            timeout=15,
+        )
+
+    def announce_consent(self) -> None:
+        """Say plainly when the session has no consent statement on record, and how to put one there."""
+        from engine import consent
+
+        if consent.record_of(self.session) is not None and consent.has_speech(self.session):
+            return
+        self.notify(
+            f"Session {self.session.id} has no consent statement on record: training and making a voice "
+            f"need the speaker reading it aloud. Press C (shift+c) to record it now, or import a "
+            f"recording of it: timbre consent {self.session.id} --import FILE",
+            title="Consent needed",
             severity="warning",
             timeout=15,
         )
@@ -323,7 +380,7 @@ not fail its check into clean/, and then lists every take it left out and why.
 
     def refresh_summary(self) -> None:
         summary = self.session_summary()
-        ready = "✓ ready for training" if self.session.ready else "not prepared yet (t)"
+        ready = "✓ ready for training (T)" if self.session.ready else "not prepared yet (t)"
         seconds = self.session.training_seconds  # speech in the takes training uses (accepted ones)
         title = f"Review · {self.session.id} · {seconds:.0f} s for training of 60 s · {ready}"
         self.query_one("#review-title", Static).update(Text(title, no_wrap=True, overflow="ellipsis"))
@@ -335,8 +392,8 @@ not fail its check into clean/, and then lists every take it left out and why.
         ]
         items += [(rank[p.verdict], p.line()) for p in summary.problems]
         items.sort(key=lambda item: item[0])  # worst first; stable, so session totals lead each group
-        problems = "\n".join(text for _, text in items[:3]) or "✓ No problems found."
-        lines = Text(training_line(self.session) + "\n" + problems)
+        problems = "\n".join(text for _, text in items[:2]) or "✓ No problems found."
+        lines = Text(training_line(self.session) + "\n" + consent_line(self.session) + "\n" + problems)
         self.query_one("#review-summary", Static).update(lines)
 
     def reload_session(self) -> None:
@@ -433,6 +490,7 @@ not fail its check into clean/, and then lists every take it left out and why.
         except TimbreError as exc:
             self.app.call_from_thread(self._finish, explain(exc), "error")
             return
+        self._speaker_check()
         excluded = f"; {len(result.excluded)} left out" if result.excluded else ""
         if result.cleaned:
             message = (
@@ -447,6 +505,17 @@ not fail its check into clean/, and then lists every take it left out and why.
                 "warning",
                 result,
             )
+
+    def _speaker_check(self) -> None:
+        """In the prepare worker: the consent take against the accepted takes (saved to session.json)."""
+        from engine import consent
+
+        if consent.record_of(self.session) is None:
+            return
+        try:
+            consent.speaker_check(self.session)
+        except Exception as exc:  # noqa: BLE001 - the check is advice; preparing still counts
+            self.log.warning(f"speaker check failed: {exc}")
 
     def _finish(self, message: str, severity: str, prepared: Any = None) -> None:
         self.busy = None
@@ -468,6 +537,8 @@ not fail its check into clean/, and then lists every take it left out and why.
             from tui.widgets.voices import make_voice_from_session
 
             make_voice_from_session(self.app, self.session.id)
+        elif answer == "train":
+            self.action_train()
 
     @work(thread=True, exclusive=True, group="review-clean-one", exit_on_error=False)
     def _clean_and_play(self, index: int) -> None:
@@ -599,6 +670,28 @@ not fail its check into clean/, and then lists every take it left out and why.
         accepted = sum(1 for t in self.session.takes if t.status == "accepted")  # accepted takes only
         self.show_progress("Cleaning", 0, max(1, accepted))
         self._prepare_worker()
+
+    def action_train(self) -> None:
+        """T: open Train with this session ticked (once it is prepared for training)."""
+        if self.is_busy():
+            return
+        if not self.session.ready:
+            self.notify(
+                "Prepare the session for training first (t): it cleans the accepted takes.",
+                severity="warning",
+                timeout=6,
+            )
+            return
+        self.app.open_screen("train-start", session_ids=[self.session.id])
+
+    async def action_consent(self) -> None:
+        """C: record the speaker's consent statement (the Record screen's consent step, then back here)."""
+        if self.is_busy() or self.app.refuse_recording():
+            return
+        recorder = await self.app.open_recorder(self.session.device, self.session.samplerate or None)
+        if recorder is None:
+            return
+        self.app.open_screen("record", session=self.session, recorder=recorder, consent_only=True)
 
     def action_import_files(self) -> None:
         """i: import audio files into this session (the dialog imports them in a worker, with progress)."""
