@@ -259,3 +259,39 @@ async def test_review_offers_training_once_the_session_is_prepared(tmp_path):
         await pilot.press("T")
         await wait_for(pilot, lambda: isinstance(app.screen, TrainStartScreen), timeout=30)
         assert app.screen.preselected == [session.id]
+
+
+def test_resume_repeats_the_recipe_and_the_extra_args_knob(tmp_path, monkeypatch):
+    """What r passes again (the start event's config), and $TIMBRE_TRAIN_EXTRA_ARGS appended last."""
+    from engine.errors import TimbreError
+    from engine.train.config import TrainConfig
+    from engine.train.launch import resume_options, trainer_command
+
+    config = TrainConfig(
+        voice="ana", sessions=["s1"], sovits_epochs=2, gpt_epochs=3, batch_size=8, device="cpu",
+        max_steps=6, samples=False, checkpoint_every=2,
+    ).to_dict()  # fmt: skip
+    monkeypatch.delenv(EXTRA_ARGS_ENV, raising=False)
+    cmd = trainer_command(tmp_path, resume_options("ana", config), python="py")
+    for flag, value in (("--sovits-epochs", "2"), ("--gpt-epochs", "3"), ("--batch-size", "8"),
+                        ("--max-steps", "6"), ("--checkpoint-every", "2"), ("--device", "cpu")):  # fmt: skip
+        assert cmd[cmd.index(flag) + 1] == value, cmd
+    assert "--resume" in cmd and "--no-samples" in cmd and "--threads" not in cmd
+    from engine.train.__main__ import build_parser
+
+    build_parser().parse_args(cmd[3:])  # the trainer accepts every option
+    monkeypatch.setenv(EXTRA_ARGS_ENV, "--max-steps 2 --sample-max-steps '6'")
+    cmd = trainer_command(tmp_path, TrainOptions("ana", ["s1"]), python="py")
+    assert cmd[-4:] == ["--max-steps", "2", "--sample-max-steps", "6"]
+    monkeypatch.setenv(EXTRA_ARGS_ENV, "--max-steps 'unclosed")
+    with pytest.raises(TimbreError, match=EXTRA_ARGS_ENV):
+        trainer_command(tmp_path, TrainOptions("ana"))
+
+
+async def test_a_bad_extra_args_knob_shows_as_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv(EXTRA_ARGS_ENV, "--max-steps 'unclosed")
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_screen("train", voice="ana", options=TrainOptions("ana", ["s1"]))
+        await wait_for(pilot, lambda: "FAILED" in screen_text(app), timeout=30)
+        assert EXTRA_ARGS_ENV in "".join(screen_text(app).split())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -74,7 +75,7 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
         self.options = options
         self.command = command  # an explicit argv (tests: a replayer); else built from options
         self.state = RunState(voice=voice)
-        self.proc: asyncio.subprocess.Process | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.pid: int | None = None
         self.cancel_requested = False
         self._dirty = True
@@ -105,7 +106,7 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
 
     def on_mount(self) -> None:
         if self.command is not None or self.options is not None:
-            self.start_trainer(self.command or trainer_command(self.app.studio.root, self.options))
+            self.launch(self.command or self.options)
         else:
             self.attach()
         self.set_interval(REFRESH_S, self._refresh_if_dirty)
@@ -153,9 +154,27 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
                 self.pid = None
                 self._dirty = True
 
+    def launch(self, what: list[str] | TrainOptions | None) -> None:
+        """Start the trainer for ``what`` (an argv, or options to build one); a bad one shows as an error."""
+        from engine.errors import TimbreError
+
+        assert what is not None
+        try:
+            argv = what if isinstance(what, list) else trainer_command(self.app.studio.root, what)
+        except TimbreError as exc:
+            self.state = RunState(voice=self.voice, status="error", error=(exc.message, exc.hint or ""))
+            self._dirty = True
+            return
+        self.start_trainer(argv)
+
     @work(exclusive=True, group="trainer", exit_on_error=False)
     async def start_trainer(self, argv: list[str]) -> None:
-        """Run the trainer and read its events until it exits."""
+        """Run the trainer and read its events until it exits.
+
+        The process is a plain ``subprocess.Popen`` whose stdout is read through the event loop: an
+        asyncio subprocess transport would kill the trainer when it is closed or collected (the app
+        quitting), and training must outlive the app.
+        """
         self.state = RunState(voice=self.voice, status="starting")
         self.cancel_requested = False
         self._dirty = True
@@ -163,10 +182,10 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
         log_dir.mkdir(parents=True, exist_ok=True)
         stderr_file = open(log_dir / "stderr.log", "ab")  # noqa: SIM115 - closed when the process ends
         try:
-            self.proc = await asyncio.create_subprocess_exec(
-                *argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=stderr_file,
                 start_new_session=True,  # Ctrl+C in the terminal and quitting the app leave it running
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -177,17 +196,27 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
             self.state.error = (f"Could not start the trainer: {exc}", "Check the installation (make run).")
             self._dirty = True
             return
-        self.pid = self.proc.pid
-        assert self.proc.stdout is not None
+        self.proc = proc
+        self.pid = proc.pid
+        assert proc.stdout is not None
+        reader = asyncio.StreamReader(limit=2**20)
+        transport = None
         try:
+            transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader), proc.stdout
+            )
             while True:
-                line = await self.proc.stdout.readline()
+                line = await reader.readline()
                 if not line:
                     break
                 self.apply(line)
-            code = await self.proc.wait()
-        finally:
+        finally:  # also when the app quits: only our end of the pipe closes, the trainer goes on
+            if transport is not None:
+                transport.close()
+            else:
+                proc.stdout.close()
             stderr_file.close()
+        code = await asyncio.to_thread(proc.wait)
         if not self.state.finished:
             if code == 0 and self.state.events:
                 self.state.status = "done"
@@ -395,9 +424,12 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
         except TimbreError as exc:
             self.notify(explain(exc), severity="error", timeout=10)
             return
+        table = self.query_one("#samples", DataTable)
+        row = table.cursor_row
         self._sample_rows = []
-        self.query_one("#samples", DataTable).clear()
-        self._dirty = True
+        table.clear()
+        self.redraw()  # the rows again, with the new "✓ in use" marks
+        table.move_cursor(row=row)  # the cursor stays on the epoch just chosen
         self.notify(f"The voice {self.voice} now speaks with {sample.phase} epoch {sample.epoch}.")
 
     def action_cancel(self) -> None:
@@ -432,7 +464,7 @@ Quitting Timbre does not stop training; open the voice from Home to see it again
         self.options = options
         self._sample_rows = []
         self.query_one("#samples", DataTable).clear()
-        self.start_trainer(trainer_command(self.app.studio.root, options))
+        self.launch(options)
 
     def action_home(self) -> None:
         """esc: back to Home (training goes on)."""
