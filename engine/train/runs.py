@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.train.events import EVENTS_FILE, PHASES, PID_FILE, Event, EventError, parse
+from engine.train.events import EVENTS_FILE, PHASES, PID_FILE, Event, EventError, parse, read_file
 
 TERMINAL = ("done", "cancelled", "error")
 STATUS_TEXT = {
@@ -340,19 +340,10 @@ class RunInfo:
 def read_run(train_dir: Path | str, voice: str | None = None) -> RunInfo:
     """The run whose files are in ``train_dir`` (voices/<name>/train): its state and live trainer."""
     train_dir = Path(train_dir)
-    state = RunState()
-    path = train_dir / EVENTS_FILE
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
-    for line in text.splitlines():
-        try:
-            event = parse(line)
-        except EventError:
-            continue
-        if event is not None:
-            state.apply(event)
+        state = fold(read_file(train_dir / EVENTS_FILE))
+    except OSError:  # unreadable: nothing known yet
+        state = RunState()
     pid = trainer_pid(train_dir)
     if pid is None and not state.finished and state.events:
         state.status = "stopped"
