@@ -659,6 +659,8 @@ class Runner:
         extra["epochs"] = {phase: epochs[-1].epoch for phase, epochs in kept.items() if epochs}
         extra["metrics"] = {"final_losses": self._final_losses, "similarity": self._last_similarity}
         extra["consent"] = list(getattr(self.data, "consent", []))  # issue 14: the consent takes used
+        extra.setdefault("created", time.time())  # what the voices list shows (kept on a re-train)
+        extra["training_seconds"] = round(float(self.data.seconds), 1)
         voice = Voice(
             name=c.voice,
             reference_wav=ref_dst,

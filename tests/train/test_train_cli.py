@@ -77,6 +77,10 @@ def test_end_to_end_train_say_export(world):
     assert [e.epoch for e in list_epochs(voice_dir, "gpt")] == [1]
     assert use_epoch(voice_dir, "gpt", 1) == voice_dir / "gpt.safetensors"
     assert json.loads((voice_dir / "voice.json").read_text())["epochs"] == {"sovits": 1, "gpt": 1}
+    from engine.voice import voice_info
+
+    listed = voice_info(studio, "ana")  # what Home and `timbre voices list` show
+    assert listed.created and listed.training_seconds and listed.training_seconds > 1.0
     with pytest.raises(StudioError, match="kept: 1"):
         use_epoch(voice_dir, "sovits", 7)
 

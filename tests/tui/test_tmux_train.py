@@ -157,8 +157,14 @@ def test_record_prepare_train_and_speak_in_tmux(tmp_path):
             assert f"Prepared for training: {TAKES} accepted takes" in screen, screen
             tmux.keys("T")
             tmux.wait_for("Usable speech", timeout=60)
-            tmux.keys("C-u")
-            tmux.run("send-keys", "-t", tmux.target, "-l", VOICE)
+            for _attempt in range(5):  # a key typed while the screen settles can be lost: check what landed
+                tmux.keys("C-u")
+                time.sleep(0.3)
+                tmux.run("send-keys", "-t", tmux.target, "-l", VOICE)
+                time.sleep(0.5)
+                if any(line.strip() == f"Voice name  {VOICE}" for line in tmux.screen().splitlines()):
+                    break
+            screen = tmux.wait_for(f"Voice name  {VOICE}", timeout=10)
             for key in ("Tab", "Tab", "C-u", "1", "Tab", "C-u", "1"):  # sessions (ticked), SoVITS 1, GPT 1
                 tmux.keys(key)
                 time.sleep(0.3)
