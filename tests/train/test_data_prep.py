@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from studio_helpers import EN_TAKES, RATE, speak
 
 from engine.consent import import_file
 from engine.session import Session
@@ -20,56 +19,11 @@ from engine.train.data import NotEnoughData, TrainItem, gpt_dataset, prepare, so
 from engine.weights import locate
 from engine.weights.tiny import make_tiny
 
-RATE = 32000
-EN_TAKES = [
-    "The north wind and the sun were disputing which was the stronger, when a traveler came along.",
-    "They agreed that the one who first made the traveler take his cloak off should be the stronger.",
-    "Then the north wind blew as hard as he could, but the more he blew the closer the traveler held on.",
-    "At last the north wind gave up the attempt, and then the sun shone out warmly.",
-    "And at once the traveler took off his cloak, so the north wind had to confess the sun was stronger.",
-]
 FAST_AUDIO = "Yes, indeed."  # spoken; its transcript below is far longer than what is said
 FAST_TEXT = (
     "This transcript is much longer than the words spoken in the clip, so the phones per second of this "
     "take are far above twenty five and the GPT filter leaves it out."
 )
-
-
-def _need(tool: str) -> None:
-    if shutil.which(tool) is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is not installed (the CI script must install it)")
-        pytest.skip(f"{tool} is not installed")
-
-
-def speak(out: Path, text: str, voice: str = "en-us") -> Path:
-    """espeak-ng speech, 0.3 s of silence each side, 32 kHz 16-bit mono."""
-    _need("espeak-ng")
-    _need("sox")
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(raw), text], check=True, timeout=30)
-    subprocess.run(
-        [
-            "sox",
-            str(raw),
-            "-b",
-            "16",
-            "-c",
-            "1",
-            str(out),
-            "pad",
-            "0.3",
-            "0.3",
-            "gain",
-            "-3",
-            "rate",
-            str(RATE),
-        ],
-        check=True,
-        timeout=30,
-    )
-    raw.unlink()
-    return out
 
 
 def make_session(
