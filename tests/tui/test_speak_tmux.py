@@ -87,8 +87,13 @@ def test_voice_from_session_then_speak_to_a_file(tmp_path):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not list(speak_dir.glob("*.wav")):
             time.sleep(0.2)
-        screen = tmux.screen()
-        joined = "".join(screen.split())
+        deadline = time.monotonic() + 30  # a notification toast may cover the commands for a while
+        while True:
+            screen = tmux.screen()
+            joined = "".join(screen.split())
+            if ("scp" in joined and "play-twav-" in joined) or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
         assert "scp" in joined and "play-twav-" in joined, screen
         assert "ALSA" not in screen
         tmux.keys("Escape")

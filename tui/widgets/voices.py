@@ -70,6 +70,15 @@ class VoicesTable(DataTable):
         self.add_column("Ref", key="ref", width=5)
         self.add_column("Trained", key="trained", width=7)
 
+    def _refresh_screen(self) -> None:
+        """After a change: let the screen redraw everything that depends on the voices (Home shows or
+        hides this list and its "no voices" line), else just this list."""
+        refresh = getattr(self.screen, "refresh_studio", None)
+        if callable(refresh):
+            refresh()
+        else:
+            self.refresh_voices()
+
     def refresh_voices(self) -> None:
         """Re-read the voices from disk."""
         from engine.voice import list_voices
@@ -130,7 +139,7 @@ class VoicesTable(DataTable):
         except TimbreError as exc:
             self.app.notify(_explain(exc), title="Not renamed", severity="error", timeout=10)
             return
-        self.refresh_voices()
+        self._refresh_screen()
         self.app.notify(f"Voice {old} is now {dest.name}.", title="Renamed")
 
     def action_delete(self) -> None:
@@ -155,7 +164,7 @@ class VoicesTable(DataTable):
         except TimbreError as exc:
             self.app.notify(_explain(exc), title="Not deleted", severity="error", timeout=10)
             return
-        self.refresh_voices()
+        self._refresh_screen()
         self.app.notify(f"Voice {name} was deleted.", title="Deleted")
 
     async def action_export(self) -> None:
@@ -196,7 +205,7 @@ class VoicesTable(DataTable):
         except TimbreError as exc:
             self.app.notify(_explain(exc), title="Reference not changed", severity="error", timeout=10)
             return
-        self.refresh_voices()
+        self._refresh_screen()
         take = voice.extra.get("source", {}).get("take", "?")
         self.app.notify(f"Voice {name} now uses take {take} of {session_id}.", title="Reference", timeout=6)
 
