@@ -7,7 +7,6 @@ utterance goes to voices/NAME/speak/ and the screen shows how to fetch it.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from test_tmux_session import Tmux, _missing, installed_timbre
+from test_tmux_session import Tmux, _missing, env_command, installed_timbre
 from test_voices_home import consent_on_record, session_with_takes
 from tiny_voice import REF_TEXT, build_pretrained, espeak
 
@@ -50,9 +49,7 @@ def test_voice_from_session_then_speak_to_a_file(tmp_path):
         "NO_COLOR": "1",
         "TIMBRE_THREADS": "1",
     }
-    command = (
-        "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + f" {shlex.quote(str(timbre))}"
-    )
+    command = env_command(env, timbre)
     tmux = Tmux(run_tmp / f"timbre-{os.getuid()}" / "native-stderr.log")
     speak_dir = home / "voices" / "mine" / "speak"
     try:

@@ -46,6 +46,11 @@ def installed_timbre() -> Path:
     return Path(found)
 
 
+def env_command(env: dict[str, str], timbre: Path) -> str:
+    """The shell line that runs ``timbre`` with ``env`` added (what tmux starts)."""
+    return "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + f" {shlex.quote(str(timbre))}"
+
+
 class Tmux:
     """A tmux server on a private socket with one 80x24 session."""
 
@@ -126,11 +131,7 @@ def test_three_takes_in_tmux(tmp_path):
             "LANG": "C.UTF-8",
             "NO_COLOR": "1",
         }
-        command = (
-            "env "
-            + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-            + f" {shlex.quote(str(timbre))}"
-        )
+        command = env_command(env, timbre)
         try:
             tmux.start(command)
             tmux.wait_for("New session")
@@ -204,9 +205,7 @@ def test_starts_without_portaudio(tmp_path):
     (fake_site / "sounddevice.py").write_text('raise OSError("PortAudio library not found")\n')
     home = tmp_path / "studio"
     env = {"PYTHONPATH": str(fake_site), "TIMBRE_HOME": str(home), "TMPDIR": str(tmp_path)}
-    command = (
-        "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + f" {shlex.quote(str(timbre))}"
-    )
+    command = env_command(env, timbre)
     tmux = Tmux(tmp_path / "unused.log")
     try:
         tmux.start(command)

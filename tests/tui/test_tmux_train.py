@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from test_tmux_session import Tmux, _missing, installed_timbre
+from test_tmux_session import Tmux, _missing, env_command, installed_timbre
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -109,11 +108,7 @@ def test_record_prepare_train_and_speak_in_tmux(tmp_path):
             "LANG": "C.UTF-8",
             "NO_COLOR": "1",
         }
-        command = (
-            "env "
-            + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-            + f" {shlex.quote(str(timbre))}"
-        )
+        command = env_command(env, timbre)
         try:
             tmux.start(command)
             # record: a new session of the built-in English script, five prompts read into the microphone
