@@ -14,14 +14,28 @@ log = logging.getLogger(__name__)
 
 MAX_CHARS = 510  # BERT's 512 positions minus [CLS] and [SEP]
 BERT_LANGUAGES = ("zh",)  # every other language gets zeros
+FEATURE_LAYER = -3  # the reference reads hidden_states[-3]: the layers after it never matter
 
 
 class BertFeatures(PretrainedWrapper):
     """Character features from a Chinese BERT (1024 wide for the large model), spread by ``word2ph``."""
 
     def __init__(self, model: torch.nn.Module, tokenizer) -> None:
+        """Wrap ``model``, dropping its encoder layers after the feature layer (in place).
+
+        ``hidden_states[-3]`` of a 24-layer BERT is the output of layer 22: layers 23 and 24 are never
+        read, so they are removed (the same numbers, 1/12 less time and memory per call).
+        """
         super().__init__(model)
         self.tokenizer = tokenizer
+        layers = getattr(getattr(model, "encoder", None), "layer", None)
+        self.truncated = False
+        if isinstance(layers, torch.nn.ModuleList):
+            keep = len(layers) + 1 + FEATURE_LAYER  # hidden_states holds the embeddings + every layer
+            if 1 <= keep < len(layers):
+                model.encoder.layer = layers[:keep]
+                model.config.num_hidden_layers = keep
+                self.truncated = True
 
     @classmethod
     def load(cls, folder: Path | str, device: str | torch.device = "cpu") -> BertFeatures:
@@ -60,10 +74,13 @@ class BertFeatures(PretrainedWrapper):
             chunk = ids[start : start + MAX_CHARS]
             full = [self.tokenizer.cls_token_id, *chunk, self.tokenizer.sep_token_id]
             input_ids = torch.tensor([full], device=self.device)
-            out = self.model(
-                input_ids=input_ids, attention_mask=torch.ones_like(input_ids), output_hidden_states=True
-            )
-            rows.append(out.hidden_states[-3][0, 1:-1].float())
+            mask = torch.ones_like(input_ids)
+            if self.truncated:  # the last layer kept is the feature layer
+                hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+            else:
+                out = self.model(input_ids=input_ids, attention_mask=mask, output_hidden_states=True)
+                hidden = out.hidden_states[FEATURE_LAYER]
+            rows.append(hidden[0, 1:-1].float())
         if not rows:
             return torch.zeros(0, self.dim, device=self.device)
         return torch.cat(rows, 0)

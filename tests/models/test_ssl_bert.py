@@ -81,8 +81,12 @@ def test_bert_features_are_hidden_state_minus_three_repeated_by_word2ph(folders)
         bert.tokenizer.sep_token_id,
     ]
     assert bert.tokenizer.unk_token_id not in ids
+    from transformers import BertModel
+
+    full = BertModel.from_pretrained(folders[1], add_pooling_layer=False).eval()  # all 3 layers
+    assert bert.truncated and len(bert.model.encoder.layer) == 1 < len(full.encoder.layer) == 3
     with torch.no_grad():
-        hidden = bert.model(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states
+        hidden = full(input_ids=torch.tensor([ids]), output_hidden_states=True).hidden_states
     assert len(hidden) == 4  # embeddings + 3 layers: [-3] is the output of the first layer
     chars = hidden[-3][0, 1:-1]
     column = 0
