@@ -6,11 +6,13 @@ import torch
 
 
 class KVCache:
-    """Keys and values of every layer in two tensors [n_layer, B, n_head, capacity, head_dim].
+    """Keys and values of every layer: ``k`` and ``v`` [n_layer, B, n_head, capacity, head_dim].
 
-    ``length`` positions are filled. The prefill writes positions 0..S-1 of each layer; each decode step
-    writes position ``length`` of each layer and then calls :meth:`advance`. Nothing is reallocated while
-    decoding, so a step costs no copies of the history.
+    Both are views of one tensor ``kv`` [n_layer, 2, B, n_head, capacity, head_dim], so that a decode step
+    can write a position's key and value with one copy. ``length`` positions are filled. The prefill
+    writes positions 0..S-1 of each layer; each decode step writes position ``length`` of each layer and
+    then calls :meth:`advance`. Nothing is reallocated while decoding, so a step costs no copies of the
+    history.
     """
 
     def __init__(
@@ -24,9 +26,10 @@ class KVCache:
         dtype: torch.dtype = torch.float32,
         device: torch.device | str | None = None,
     ) -> None:
-        shape = (n_layer, batch, n_head, capacity, head_dim)
-        self.k = torch.empty(shape, dtype=dtype, device=device)
-        self.v = torch.empty(shape, dtype=dtype, device=device)
+        shape = (n_layer, 2, batch, n_head, capacity, head_dim)
+        self.kv = torch.empty(shape, dtype=dtype, device=device)
+        self.k = self.kv[:, 0]
+        self.v = self.kv[:, 1]
         self.capacity = capacity
         self.length = 0
 

@@ -93,6 +93,8 @@ class Text2Semantic(nn.Module):
         self.load_state_dict(state, strict=True)
         if self.int8_decode:
             self.enable_int8_decode()  # refresh the int8 copies from the new weights
+        if self.fast_cpu:
+            self.enable_fast_cpu()  # likewise the fast path's int8 and bf16 copies
 
     @property
     def int8_decode(self) -> bool:
@@ -113,6 +115,29 @@ class Text2Semantic(nn.Module):
         """Drop the int8 copies: decode steps use the float weights again."""
         for layer in self.h.layers:
             layer.int8 = None
+
+    @property
+    def fast_cpu(self) -> bool:
+        """Whether inference takes the fast CPU path (see :meth:`enable_fast_cpu`)."""
+        return self.h.fast
+
+    def enable_fast_cpu(self) -> None:
+        """Opt-in CPU speed-up of the whole inference: a bf16 prefill and int8 decode steps.
+
+        The prefill runs its matmuls and attention in bf16 (bf16 copies of the layer matrices); decode
+        steps use per-row int8 copies with bf16 matmuls and a leaner single-query attention. Residuals,
+        layer norms, the KV cache, the output layer and sampling stay float32. It takes precedence over
+        :meth:`enable_int8_decode`. The logits differ slightly from float32 (``tests/models/
+        test_t2s_fast.py`` holds the gates); the parameters and state dict are untouched. Call it again
+        after changing the weights (:meth:`load_official` does); the copies stay on the CPU.
+        """
+        for layer in self.h.layers:
+            layer.make_fast()
+
+    def disable_fast_cpu(self) -> None:
+        """Drop the fast path's copies: inference uses the float weights (or int8 decode, if on) again."""
+        for layer in self.h.layers:
+            layer.fast = None
 
     def official_state_dict(self, dtype: torch.dtype = torch.float16) -> dict[str, torch.Tensor]:
         """The state dict as an official s1 file stores it: keys prefixed ``model.``, values in ``dtype``."""
@@ -171,7 +196,8 @@ class Text2Semantic(nn.Module):
         ``use_cache=False`` recomputes the whole sequence at every step (slow; for checks and baselines).
         ``step_mode``: "eager" (the cache sliced to its length), "static" (fixed shapes, see
         ``engine.models.t2s.static``), "graph" (the static step replayed as CUDA graphs, falling back to
-        static) or "auto": graph on CUDA (unless int8 decoding is on), eager elsewhere.
+        static) or "auto": graph on CUDA (unless int8 decoding is on), eager elsewhere. With
+        :attr:`fast_cpu` on (CPU only) the cached decode takes the fast path, which is eager.
         """
         cfg = self.config
         self._check_inputs(phone_ids, bert, prompt_tokens)
@@ -191,26 +217,30 @@ class Text2Semantic(nn.Module):
 
         cache = None
         fixed = None
+        fast = use_cache and self.fast_cpu
         if step_mode == "auto":
-            step_mode = "graph" if device.type == "cuda" and not self.int8_decode else "eager"
+            step_mode = "graph" if device.type == "cuda" and not (self.int8_decode or fast) else "eager"
         if step_mode not in ("eager", "static", "graph"):
             raise ValueError(f"unknown step_mode {step_mode!r}")
+        if fast and (step_mode != "eager" or device.type != "cpu"):
+            raise ValueError("the fast CPU path decodes eagerly on the CPU (disable_fast_cpu() elsewhere)")
         if use_cache:
             capacity = t + p + max_steps
             if step_mode != "eager":
                 capacity = -(-capacity // BUCKET) * BUCKET
             cache = KVCache(
                 cfg.n_layer, 1, cfg.n_head, cfg.head_dim, capacity,
-                dtype=self.bert_proj.weight.dtype, device=device,
+                dtype=torch.float32 if fast else self.bert_proj.weight.dtype, device=device,
             )  # fmt: skip
             if step_mode != "eager":
                 cache.k.zero_()
                 cache.v.zero_()
             x = self.embed_text(phone_ids, bert)
             xy = torch.cat([x, self.embed_audio(history[:, :p])], dim=1) if p else x
-            hidden = self.h(xy, prefix_mask(t, p, device), cache)
+            stack = self.h.forward_fast if fast else self.h
+            hidden = stack(xy, prefix_mask(t, p, device), cache)
             logits = self.ar_predict_layer(hidden[:, -1]).float()
-            fixed = make_step(self, cache, p, step_mode)
+            fixed = None if fast else make_step(self, cache, p, step_mode)
         else:
             logits = self.logits_full(phone_ids, bert, history[:, :p])
 
@@ -233,7 +263,8 @@ class Text2Semantic(nn.Module):
             if fixed is not None:
                 logits = fixed(token)
             elif cache is not None:
-                hidden = self.h.step(self.embed_audio(token, offset=p + idx), cache)
+                step = self.h.step_fast if fast else self.h.step
+                hidden = step(self.embed_audio(token, offset=p + idx), cache)
                 logits = self.ar_predict_layer(hidden[:, -1]).float()
             else:
                 logits = self.logits_full(phone_ids, bert, history[:, : p + idx + 1])

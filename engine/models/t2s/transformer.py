@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -61,6 +64,39 @@ def int8_linear(
     return out if bias is None else out + bias
 
 
+@dataclass(frozen=True)
+class FastCopies:
+    """One layer's weights for the fast CPU path (see :meth:`T2SLayer.make_fast`); not in the state dict.
+
+    Decode steps use the int8 matrices (``qkv``, ``out``, ``ff1``, ``ff2``: int8 + bf16 row scales) with
+    float32 biases; the query rows of ``qkv`` and ``qkv_bias`` carry the 1/sqrt(head_dim) attention scale.
+    The prefill uses the bf16 matrices and biases (``p_*``, unscaled).
+    """
+
+    qkv: tuple[torch.Tensor, torch.Tensor]
+    qkv_bias: torch.Tensor
+    out: tuple[torch.Tensor, torch.Tensor]
+    out_bias: torch.Tensor
+    ff1: tuple[torch.Tensor, torch.Tensor]
+    ff1_bias: torch.Tensor
+    ff2: tuple[torch.Tensor, torch.Tensor]
+    ff2_bias: torch.Tensor
+    norm1: tuple[torch.Tensor, torch.Tensor]
+    norm2: tuple[torch.Tensor, torch.Tensor]
+    p_qkv: tuple[torch.Tensor, torch.Tensor]
+    p_out: tuple[torch.Tensor, torch.Tensor]
+    p_ff1: tuple[torch.Tensor, torch.Tensor]
+    p_ff2: tuple[torch.Tensor, torch.Tensor]
+
+
+def _bf16(linear_weight: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return linear_weight.detach().to(torch.bfloat16).contiguous(), bias.detach().to(torch.bfloat16)
+
+
+def _f32(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().float().contiguous()
+
+
 class T2SLayer(nn.Module):
     """x = LN1(x + SA(x)); x = LN2(x + W2 relu(W1 x)) with dropout as in ``nn.TransformerEncoderLayer``."""
 
@@ -77,12 +113,58 @@ class T2SLayer(nn.Module):
         self.dropout2 = nn.Dropout(p)
         # optional int8 copies of the four matrices for CPU decoding (not saved, not moved by .to())
         self.int8: tuple[tuple[torch.Tensor, torch.Tensor], ...] | None = None
+        # optional copies for the fast CPU path (int8 decode + bf16 prefill), see make_fast
+        self.fast: FastCopies | None = None
 
     def quantize_int8(self) -> None:
         """Make int8 per-row copies of the matrices that :meth:`step` then uses (weights stay as they are)."""
         a = self.self_attn
         mats = (a.in_proj_weight, a.out_proj.weight, self.linear1.weight, self.linear2.weight)
         self.int8 = tuple(quantize_rows(w) for w in mats)
+
+    def make_fast(self) -> None:
+        """Build :class:`FastCopies` from the current weights (the parameters stay as they are)."""
+        a = self.self_attn
+        d, scale = a.dim, 1.0 / math.sqrt(a.head_dim)
+        w = a.in_proj_weight.detach().float().clone()
+        b = _f32(a.in_proj_bias).clone()
+        w[:d] *= scale  # fold the attention scale into the query rows (decode only)
+        b[:d] *= scale
+        n1, n2 = self.norm1, self.norm2
+        self.fast = FastCopies(
+            qkv=quantize_rows(w),
+            qkv_bias=b,
+            out=quantize_rows(a.out_proj.weight),
+            out_bias=_f32(a.out_proj.bias),
+            ff1=quantize_rows(self.linear1.weight),
+            ff1_bias=_f32(self.linear1.bias),
+            ff2=quantize_rows(self.linear2.weight),
+            ff2_bias=_f32(self.linear2.bias),
+            norm1=(_f32(n1.weight), _f32(n1.bias)),
+            norm2=(_f32(n2.weight), _f32(n2.bias)),
+            p_qkv=_bf16(a.in_proj_weight, a.in_proj_bias),
+            p_out=_bf16(a.out_proj.weight, a.out_proj.bias),
+            p_ff1=_bf16(self.linear1.weight, self.linear1.bias),
+            p_ff2=_bf16(self.linear2.weight, self.linear2.bias),
+        )
+
+    def forward_fast(
+        self, x: torch.Tensor, mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`forward` (inference) with bf16 matmuls and attention; residuals and norms stay float32.
+
+        ``x`` [B, S, D] float32; returns float32 output and bf16 keys and values [B, H, S, Dh].
+        """
+        f, a = self.fast, self.self_attn
+        b, s, d = x.shape
+        qkv = F.linear(x.to(torch.bfloat16), *f.p_qkv).view(b, s, 3, a.n_head, a.head_dim)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)
+        attn = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        attn = F.linear(attn.transpose(1, 2).reshape(b, s, d), *f.p_out)
+        eps = self.norm1.eps
+        x = F.layer_norm(torch.add(x, attn), (d,), *f.norm1, eps)
+        ff = F.linear(F.relu(F.linear(x.to(torch.bfloat16), *f.p_ff1)), *f.p_ff2)
+        return F.layer_norm(torch.add(x, ff), (d,), *f.norm2, self.norm2.eps), k, v
 
     def _finish(self, x: torch.Tensor, attn: torch.Tensor) -> torch.Tensor:
         x = self.norm1(x + self.dropout1(self.self_attn.merge(attn)))
@@ -170,3 +252,51 @@ class T2SStack(nn.Module):
             x = layer.step(x, cache, i)
         cache.advance()
         return x
+
+    @property
+    def fast(self) -> bool:
+        """Whether every layer holds :class:`FastCopies` (see :meth:`T2SLayer.make_fast`)."""
+        return all(layer.fast is not None for layer in self.layers)
+
+    def forward_fast(self, x: torch.Tensor, mask: torch.Tensor | None, cache: KVCache) -> torch.Tensor:
+        """The prefill of the fast CPU path: :meth:`forward` with each layer's ``forward_fast``."""
+        for i, layer in enumerate(self.layers):
+            x, k, v = layer.forward_fast(x, mask)
+            cache.write_prefix(i, k, v)
+        cache.length = x.shape[1]
+        return x
+
+    def step_fast(self, x: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        """A decode step of the fast CPU path: x [B, 1, D] float32 -> [B, 1, D] float32.
+
+        Int8 weights with bf16 matmuls (``torch._weight_int8pack_mm``), float32 biases, residuals, norms
+        and cache; single-query attention as two batched matmuls and a softmax; one copy per layer writes
+        the new key and value.
+        """
+        b, _, d = x.shape
+        first = self.layers[0].self_attn
+        h, dh = first.n_head, first.head_dim
+        pos = cache.length
+        if pos >= cache.capacity:
+            raise ValueError(f"the cache is full ({cache.capacity} positions)")
+        kv = cache.kv  # [L, 2, B, H, capacity, Dh]
+        slots = kv[:, :, :, :, pos]  # [L, 2, B, H, Dh]: where this step's keys and values go
+        span = kv[:, :, :, :, : pos + 1].flatten(2, 3)  # [L, 2, B*H, pos+1, Dh], a view
+        all_keys, all_values = span[:, 0].transpose(2, 3), span[:, 1]
+        bf16, mm = torch.bfloat16, torch._weight_int8pack_mm
+        x = x.reshape(b, d)
+        for i, layer in enumerate(self.layers):
+            f = layer.fast
+            qkv = torch.add(mm(x.to(bf16), *f.qkv), f.qkv_bias)  # float32 [B, 3D]
+            slots[i].copy_(qkv[:, d:].view(b, 2, h, dh).transpose(0, 1))
+            scores = torch.bmm(qkv[:, :d].reshape(b * h, 1, dh), all_keys[i])
+            attn = torch.bmm(torch.softmax(scores, dim=-1), all_values[i]).view(b, d)
+            x = F.layer_norm(
+                torch.add(x, mm(attn.to(bf16), *f.out)).add_(f.out_bias), (d,), *f.norm1, layer.norm1.eps
+            )
+            ff = torch.add(mm(x.to(bf16), *f.ff1), f.ff1_bias).relu_()
+            x = F.layer_norm(
+                torch.add(x, mm(ff.to(bf16), *f.ff2)).add_(f.ff2_bias), (d,), *f.norm2, layer.norm2.eps
+            )
+        cache.advance()
+        return x.view(b, 1, d)
