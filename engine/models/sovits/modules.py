@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -82,6 +84,17 @@ class WN(nn.Module):
         return output * mask
 
 
+def conv_any(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, conv: nn.Conv1d
+) -> torch.Tensor:
+    """`conv`'s convolution with the given weight: 1-D on [B, C, T], or 2-D on [B, C, 1, T] (1 x K kernel)."""
+    if x.dim() == 3:
+        return F.conv1d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    return F.conv2d(
+        x, weight, bias, (1, conv.stride[0]), (0, conv.padding[0]), (1, conv.dilation[0]), conv.groups
+    )
+
+
 class ResBlock1(nn.Module):
     """HiFi-GAN ResBlock1: per dilation, lrelu -> dilated conv -> lrelu -> conv, residual."""
 
@@ -112,6 +125,36 @@ class ResBlock1(nn.Module):
             x = c2(xt) + x
         if mask is not None:
             x = x * mask
+        return x
+
+    def forward_fast(
+        self,
+        x: torch.Tensor,
+        weights: Callable[[nn.Module, torch.dtype, bool], tuple[torch.Tensor, torch.Tensor | None]],
+        conv_dtype: torch.dtype,
+    ) -> torch.Tensor:
+        """Inference-only forward, no mask, fewer temporaries: convolutions in `conv_dtype`.
+
+        `weights(conv, dtype, four_d)` gives each conv's weight and bias; a 4-D x ([B, C, 1, T], e.g.
+        channels-last) runs the convolutions as 2-D ones with [O, I, 1, K] weights. The residual stream
+        stays in x's dtype (bf16 convolutions on an fp32 x only cast the conv inputs). Returns a fresh
+        tensor, never x.
+        """
+        cast = x.dtype != conv_dtype
+        fresh = False
+        for c1, c2 in zip(self.convs1, self.convs2, strict=True):
+            w1, b1 = weights(c1, conv_dtype, x.dim() == 4)
+            w2, b2 = weights(c2, conv_dtype, x.dim() == 4)
+            xt = F.leaky_relu(x.to(conv_dtype), LRELU_SLOPE)
+            xt = F.leaky_relu_(conv_any(xt, w1, b1, c1), LRELU_SLOPE)
+            y = conv_any(xt, w2, b2, c2)
+            if not cast:
+                x = y.add_(x)
+            elif fresh:
+                x = x.add_(y)
+            else:
+                x = y.to(x.dtype).add_(x)
+            fresh = True
         return x
 
     def remove_weight_norm(self) -> None:
