@@ -117,6 +117,7 @@ class Models:
     bert_folder: Path | None = None
     bert: object | None = None  # engine.models.bert.BertFeatures
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    precision: str = "fp32"  # how the GPT and SoVITS run, in words (Precision.describe)
 
     def bert_features(self):
         """The BERT model, loaded the first time Mandarin text needs it."""
@@ -143,17 +144,20 @@ def load_models(
 ) -> Models:
     """Load the networks ``voice`` needs: its own weights where it has them, the pretrained ones otherwise.
 
-    ``device`` None picks CUDA when a GPU is usable; ``precision`` "fp16"/"bf16" casts the GPT and SoVITS
-    (HuBERT and BERT stay fp32); ``int8`` turns on the GPT's opt-in int8 CPU decode steps; ``threads``
+    ``device`` None picks CUDA when a GPU is usable. ``precision`` (None: $TIMBRE_PRECISION, else "auto"; see
+    :func:`engine.models.runtime.choose_precision`): "auto" is fp16 on a GPU with tensor cores and the
+    gated CPU fast path on a CPU with bf16 instructions, else fp32; "fp32" keeps the reference's numerics;
+    "fp16"/"bf16" cast the GPT and SoVITS (HuBERT and BERT stay fp32); "fast" asks for the CPU fast path.
+    ``int8`` turns on only the GPT's int8 decode steps (an older option; "fast" includes it). ``threads``
     (or $TIMBRE_THREADS) sets torch's CPU thread count, which is otherwise left at torch's default.
     """
-    from engine.models.runtime import configure_threads, resolve_device, resolve_precision
+    from engine.models.runtime import choose_precision, configure_threads, resolve_device
     from engine.models.ssl import SslModel
     from engine.weights.load import load_gpt, load_sovits
     from engine.weights.locate import locate
 
     dev = resolve_device(device)
-    dtype = resolve_precision(precision, dev)
+    chosen = choose_precision(precision, dev)
     if int8 and dev.type != "cpu":
         raise ModelError("The int8 decode path is for the CPU.", "Leave out --int8 on a GPU.")
     configure_threads(threads)
@@ -169,12 +173,27 @@ def load_models(
             raise ModelError(
                 f"The voice {voice.name!r} lacks its weights file {p}.", "Train or import the voice again."
             )
-    gpt = load_gpt(voice.gpt_path or pretrained.gpt, dev).to(dtype)
-    sovits = load_sovits(voice.sovits_path or pretrained.sovits, dev).to(dtype)
-    if int8:
-        gpt.enable_int8_decode()
+    gpt = load_gpt(voice.gpt_path or pretrained.gpt, dev)
+    sovits = load_sovits(voice.sovits_path or pretrained.sovits, dev)
+    apply_precision(gpt, sovits, chosen, int8=int8)
+    log.info("GPT and SoVITS run in %s on %s", chosen.describe(), dev)
     ssl = SslModel.load(pretrained.hubert, dev)
-    return Models(gpt, sovits, ssl, pretrained.bert, device=dev)
+    return Models(gpt, sovits, ssl, pretrained.bert, device=dev, precision=chosen.describe())
+
+
+def apply_precision(gpt: torch.nn.Module, sovits: torch.nn.Module, chosen, *, int8: bool = False) -> None:
+    """Put the GPT and SoVITS into ``chosen`` (an ``engine.models.runtime.Precision``), in place.
+
+    The float type is cast; the CPU fast path adds the GPT's int8/bf16 copies and SoVITS's bf16 stages;
+    ``int8`` alone turns on just the GPT's int8 decode steps.
+    """
+    gpt.to(chosen.dtype)
+    sovits.to(chosen.dtype)
+    if chosen.fast_cpu:
+        gpt.enable_fast_cpu()
+        sovits.enable_fast_cpu()
+    if int8:  # under the fast path its own decode steps take precedence
+        gpt.enable_int8_decode()
 
 
 def _default_frontend(text: str, language: str):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -12,7 +15,95 @@ from engine.errors import ModelError
 log = logging.getLogger(__name__)
 
 THREADS_ENV = "TIMBRE_THREADS"
+PRECISION_ENV = "TIMBRE_PRECISION"
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+# what --precision accepts: "auto" picks per device (see choose_precision), "fast" is the CPU fast path
+PRECISION_CHOICES = ("auto", "fast", *PRECISIONS)
+CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # instructions that make bf16 matmuls and convolutions fast
+MIN_FP16_CAPABILITY = (7, 0)  # CUDA tensor cores (Volta and newer)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How the GPT and SoVITS run: the weights' float type, and whether the CPU fast paths are on.
+
+    ``fast_cpu``: the GPT decodes with int8 weight copies and prefills in bf16, SoVITS runs its decoder's
+    early stages in bf16; each path passed its quality gate (greedy tokens equal to fp32's, audio within
+    rel-L2 1e-2 of fp32's; tests/models/test_t2s_fast.py and test_sovits_fast.py).
+    """
+
+    name: str  # "fp32", "fp16", "bf16" or "fast"
+    dtype: torch.dtype
+    fast_cpu: bool = False
+    auto: bool = False  # chosen by "auto" rather than asked for
+
+    def describe(self) -> str:
+        """A few words for the user, e.g. "fast CPU path (int8 GPT decode, bf16)" or "fp16 (auto)"."""
+        text = "fast CPU path (int8 GPT decode, bf16 prefill and vocoder)" if self.fast_cpu else self.name
+        return f"{text} (auto)" if self.auto else text
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none, e.g. not Linux)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.partition(":")[2].split())
+    return frozenset()
+
+
+def cpu_has_fast_bf16(flags: frozenset[str] | None = None) -> bool:
+    """Whether this CPU has bf16 instructions (AVX512-BF16 or AMX) and PyTorch's oneDNN can use them."""
+    flags = cpu_flags() if flags is None else flags
+    if not any(f in flags for f in CPU_BF16_FLAGS):
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without oneDNN
+        return False
+
+
+def choose_precision(
+    precision: str | None,
+    device: torch.device,
+    *,
+    cuda_capability: tuple[int, int] | None = None,
+    fast_bf16: bool | None = None,
+) -> Precision:
+    """The precision to run in: ``precision`` (or $TIMBRE_PRECISION, else "auto") resolved for ``device``.
+
+    "auto": on a GPU with tensor cores fp16 (the reference's half precision), else fp32; on a CPU with
+    bf16 instructions the fast path, else fp32. "fast" asks for the CPU fast path; "fp32" keeps the
+    reference's numerics everywhere. ``cuda_capability``/``fast_bf16`` stand in for the hardware (tests).
+    """
+    if precision is None:
+        precision = os.environ.get(PRECISION_ENV, "").strip().lower() or "auto"
+    if precision not in PRECISION_CHOICES:
+        raise ModelError(f"Unknown precision {precision!r}.", f"Use one of: {', '.join(PRECISION_CHOICES)}.")
+    if precision == "fast":
+        if device.type != "cpu":
+            raise ModelError(
+                "The fast precision is the CPU's (int8 and bf16 kernels).",
+                "On a GPU use --precision auto, fp16 or bf16.",
+            )
+        if not (cpu_has_fast_bf16() if fast_bf16 is None else fast_bf16):
+            log.warning("this CPU has no bf16 instructions: the fast path may be slower than fp32")
+        return Precision("fast", torch.float32, fast_cpu=True)
+    if precision != "auto":
+        return Precision(precision, resolve_precision(precision, device))
+    if device.type == "cuda":
+        if cuda_capability is None:
+            cuda_capability = tuple(torch.cuda.get_device_capability(device))
+        if tuple(cuda_capability) >= MIN_FP16_CAPABILITY:
+            return Precision("fp16", torch.float16, auto=True)
+        return Precision("fp32", torch.float32, auto=True)
+    if cpu_has_fast_bf16() if fast_bf16 is None else fast_bf16:
+        return Precision("fast", torch.float32, fast_cpu=True, auto=True)
+    return Precision("fp32", torch.float32, auto=True)
 
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:

@@ -33,6 +33,47 @@ def test_precision_names():
         runtime.resolve_precision("fp8", cuda)
 
 
+def test_auto_precision_follows_the_hardware_and_explicit_choices_win(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    monkeypatch.delenv(runtime.PRECISION_ENV, raising=False)
+    fast = runtime.choose_precision(None, cpu, fast_bf16=True)
+    assert fast.fast_cpu and fast.auto and fast.dtype == torch.float32 and "fast" in fast.describe()
+    plain = runtime.choose_precision("auto", cpu, fast_bf16=False)
+    assert not plain.fast_cpu and plain.dtype == torch.float32 and plain.describe() == "fp32 (auto)"
+    assert runtime.choose_precision(None, cuda, cuda_capability=(8, 0)).dtype == torch.float16
+    assert (
+        runtime.choose_precision(None, cuda, cuda_capability=(6, 1)).dtype == torch.float32
+    )  # no tensor cores
+    exact = runtime.choose_precision("fp32", cpu, fast_bf16=True)
+    assert not exact.fast_cpu and not exact.auto and exact.describe() == "fp32"
+    assert runtime.choose_precision("bf16", cuda).dtype == torch.bfloat16
+    assert runtime.choose_precision("fast", cpu, fast_bf16=False).fast_cpu  # asked for: allowed, warned
+    with pytest.raises(ModelError, match="CPU"):
+        runtime.choose_precision("fast", cuda)
+    with pytest.raises(ModelError, match="fp8") as info:
+        runtime.choose_precision("fp8", cpu)
+    assert "auto" in info.value.hint
+    monkeypatch.setenv(runtime.PRECISION_ENV, "FP32")  # the environment stands in for the argument
+    assert not runtime.choose_precision(None, cpu, fast_bf16=True).fast_cpu
+    assert runtime.choose_precision("fast", cpu, fast_bf16=True).fast_cpu
+
+
+def test_cpu_bf16_detection_reads_the_instruction_flags(monkeypatch):
+    assert not runtime.cpu_has_fast_bf16(frozenset({"avx2", "avx512f"}))
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    assert runtime.cpu_has_fast_bf16(frozenset({"avx512f", "avx512_bf16"}))
+    assert runtime.cpu_has_fast_bf16(frozenset({"amx_bf16"}))
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert not runtime.cpu_has_fast_bf16(frozenset({"avx512_bf16"}))  # oneDNN cannot use them
+    assert isinstance(runtime.cpu_flags(), frozenset)
+
+
+def test_the_cli_offers_the_engines_precisions():
+    from tui.commands import say
+
+    assert say.PRECISION_CHOICES == runtime.PRECISION_CHOICES
+
+
 def test_threads_come_from_the_argument_or_the_environment_else_stay(monkeypatch):
     before = torch.get_num_threads()
     try:
@@ -56,3 +97,26 @@ def test_a_busy_cpu_gets_a_one_thread_tip_and_a_quiet_one_none(monkeypatch):
     assert runtime.busy_cpu_tip(1) is None  # already one thread
     monkeypatch.setattr(runtime.os, "getloadavg", lambda: (0.2, 0.1, 0.1))
     assert runtime.busy_cpu_tip(2) is None
+
+
+def test_say_streams_below_the_sentence_when_playing_unless_told_otherwise():
+    import argparse
+
+    from tui.commands import say
+
+    def parts(play: bool, chunk: int | None) -> int | None:
+        return say._stream_parts(argparse.Namespace(play=play, chunk_tokens=chunk))
+
+    assert parts(True, None) == say.PLAY_CHUNK_TOKENS
+    assert parts(False, None) is None  # a WAV keeps the one-shot decode of each sentence
+    assert parts(True, 0) is None and parts(False, 16) == 16
+    with pytest.raises(argparse.ArgumentTypeError):
+        say._chunk_tokens("2")
+    assert say._chunk_tokens("0") == 0
+
+
+def test_the_cli_and_the_speak_screen_stream_in_parts_of_the_same_size():
+    from engine.utterance import STREAM_CHUNK_TOKENS
+    from tui.commands import say
+
+    assert say.PLAY_CHUNK_TOKENS == STREAM_CHUNK_TOKENS

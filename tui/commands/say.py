@@ -7,6 +7,11 @@ import sys
 import time
 from pathlib import Path
 
+# --play streams below the sentence by default (as engine.utterance.STREAM_CHUNK_TOKENS, which the
+# Speak screen uses; importing it here would load the engine before the CLI needs it)
+PLAY_CHUNK_TOKENS = 24
+PRECISION_CHOICES = ("auto", "fast", "fp32", "fp16", "bf16")  # engine.models.runtime.PRECISION_CHOICES
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``say`` subcommand."""
@@ -53,8 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: cuda when a GPU is usable)")
     parser.add_argument(
         "--precision",
-        choices=("fp32", "fp16", "bf16"),
-        help="float type of the GPT and SoVITS (default fp32; fp16/bf16 are for GPUs)",
+        choices=PRECISION_CHOICES,
+        help="how the GPT and SoVITS compute (default auto: fp16 on a GPU, the int8/bf16 fast path on a "
+        "CPU with bf16 instructions, else fp32; fp32 = the reference's exact numerics; also "
+        "$TIMBRE_PRECISION)",
     )
     parser.add_argument(
         "--int8",
@@ -71,18 +78,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--chunk-tokens",
         type=_chunk_tokens,
         metavar="N",
-        help="stream each sentence in parts of N semantic tokens (16–32 is good; first audio sooner) "
-        "instead of whole sentences",
+        help="stream each sentence in parts of N semantic tokens (16–32 is good; first audio sooner); "
+        f"0 = whole sentences (default: {PLAY_CHUNK_TOKENS} with --play, whole sentences otherwise)",
     )
     parser.set_defaults(func=run)
 
 
 def _chunk_tokens(value: str) -> int:
-    """argparse type of --chunk-tokens: a whole number of at least 4."""
+    """argparse type of --chunk-tokens: 0 (whole sentences) or a whole number of at least 4."""
     n = int(value)
-    if n < 4:
-        raise argparse.ArgumentTypeError("must be at least 4")
+    if n != 0 and n < 4:
+        raise argparse.ArgumentTypeError("must be 0 (whole sentences) or at least 4")
     return n
+
+
+def _stream_parts(args: argparse.Namespace) -> int | None:
+    """The chunk_tokens to stream with: --chunk-tokens, else parts when playing, whole sentences otherwise."""
+    if args.chunk_tokens is None:
+        return PLAY_CHUNK_TOKENS if args.play else None
+    return args.chunk_tokens or None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -150,7 +164,8 @@ def _speak(args: argparse.Namespace, text: str, params) -> int:
         import torch
 
         n = torch.get_num_threads()
-        where += f", {n} thread{'s' if n != 1 else ''}" + (", int8 decode" if args.int8 else "")
+        where += f", {n} thread{'s' if n != 1 else ''}"
+    where += f", {synth.models.precision}" + (", int8 decode" if args.int8 else "")
     print(f"models loaded in {loaded - started:.1f} s ({where})", file=sys.stderr)
     if synth.models.device.type == "cpu" and args.threads is None:
         from engine.models.runtime import busy_cpu_tip
@@ -162,7 +177,7 @@ def _speak(args: argparse.Namespace, text: str, params) -> int:
         return _play(args, synth, voice, text, params, loaded)
     chunks = []
     first = None
-    for chunk in synth.stream(text, params, chunk_tokens=args.chunk_tokens):
+    for chunk in synth.stream(text, params, chunk_tokens=_stream_parts(args)):
         first = first if first is not None else time.perf_counter() - loaded
         chunks.append(chunk.audio)
         print(
@@ -223,7 +238,7 @@ def _play(args: argparse.Namespace, synth, voice, text: str, params, loaded: flo
 
     out_dir = speak_dir(voice, Studio.locate(args.home))
     utt = speak(
-        synth.stream(text, params, chunk_tokens=args.chunk_tokens), text, voice=voice.name,
+        synth.stream(text, params, chunk_tokens=_stream_parts(args)), text, voice=voice.name,
         output=device, out_dir=out_dir, on_piece=progress, started=loaded,
     )  # fmt: skip
     if args.out is not None:

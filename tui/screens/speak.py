@@ -294,7 +294,9 @@ computer are shown. When pretrained model files are missing, ctrl+g downloads th
             return
         self.synth = synth
         self.loaded_voice = name
-        self.set_state("ready", f"Ready: {name} (models loaded in {seconds:.1f} s). ctrl+r speaks.")
+        how = getattr(getattr(synth, "models", None), "precision", "")
+        how = f", {how}" if isinstance(how, str) and how else ""
+        self.set_state("ready", f"Ready: {name} (models loaded in {seconds:.1f} s{how}). ctrl+r speaks.")
 
     def _load_failed(self, name: str, message: str) -> None:
         if self._closed or name != self.voice_name:
