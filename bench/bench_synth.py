@@ -267,7 +267,7 @@ def main() -> None:
             f"ours, streaming (chunk_tokens={CHUNK_TOKENS}):     first audio {first['parts']:.2f} s, "
             f"RTF {rtf['parts']:.3f}"
         )
-        ok_rtf = "meets" if rtf["whole"] <= GOAL_RTF else "misses"
+        ok_rtf = ("meets" if rtf["whole"] <= GOAL_RTF else "misses") if n == 2 else "the goal is for"
         ok_first = "meets" if first["parts"] <= GOAL_FIRST_S else "misses"
         print(
             f"ratio baseline/ours: RTF x{rtf['base'] / rtf['whole']:.2f} "

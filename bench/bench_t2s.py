@@ -5,9 +5,10 @@ Baselines measured in the same run:
 - "cat cache": a KV cache grown with ``torch.cat`` each step, as the reference's default
   ``infer_panel_naive`` does (written here in that style, with the same weights and sampler).
 Ours: the pre-allocated KV cache (``Text2Semantic.decode_steps``), in float32 (the reference's numerics)
-with the opt-in int8 decode weights (``enable_int8_decode``), and on the opt-in fast CPU path
-(``enable_fast_cpu``: bf16 prefill, int8 decode steps with a leaner attention; issue 12, goal: decode at
-least 3x the cat-cache baseline at 2 threads), followed by its quality gate. EOS is banned for every
+with the opt-in int8 decode weights (``enable_int8_decode``), and on the fast CPU path
+(``enable_fast_cpu``: bf16 prefill, int8 decode steps with a leaner attention; what ``load_models`` picks
+on a CPU with bf16 instructions; issue 12, goal: decode at least 3x the cat-cache baseline at 2
+threads), followed by its quality gate. EOS is banned for every
 step so all runs decode the same number of tokens. Set T2S_BENCH_STEPS to change the decode length.
 Each number is measured at 1 and at 2 threads: on a machine whose cores are busy with other work,
 2 threads can be far slower than 1 for these small per-token matmuls.
@@ -218,7 +219,7 @@ def main() -> None:
             print(f"prefill, fast (bf16)         {r['fast_prefill']:8.1f} tokens/s "
                   f"({r['fast_prefill'] / r['prefill']:.2f}x fp32 prefill)")  # fmt: skip
             print(f"time to first token, fast    {r['fast_first'] * 1000:8.1f} ms")
-            print(f"decode, fast (opt-in)        {r['fast']:8.2f} tokens/s ({ratio:.2f}x cat cache, "
+            print(f"decode, fast (CPU default)   {r['fast']:8.2f} tokens/s ({ratio:.2f}x cat cache, "
                   f"{goal}{r['fast'] / r['int8']:.2f}x int8)")  # fmt: skip
             print(f"enable_fast_cpu()            {r['fast_enable'] * 1000:8.0f} ms (builds the copies)")
     finally:
