@@ -38,9 +38,9 @@ class Precision:
     auto: bool = False  # chosen by "auto" rather than asked for
 
     def describe(self) -> str:
-        """A few words for the user, e.g. "fast CPU path (int8 GPT decode, bf16)" or "fp16 (auto)"."""
+        """A few words for the user, e.g. "auto: fast CPU path (int8 GPT decode, …)" or "fp16"."""
         text = "fast CPU path (int8 GPT decode, bf16 prefill and vocoder)" if self.fast_cpu else self.name
-        return f"{text} (auto)" if self.auto else text
+        return f"auto: {text}" if self.auto else text
 
 
 @functools.cache

@@ -39,7 +39,7 @@ def test_auto_precision_follows_the_hardware_and_explicit_choices_win(monkeypatc
     fast = runtime.choose_precision(None, cpu, fast_bf16=True)
     assert fast.fast_cpu and fast.auto and fast.dtype == torch.float32 and "fast" in fast.describe()
     plain = runtime.choose_precision("auto", cpu, fast_bf16=False)
-    assert not plain.fast_cpu and plain.dtype == torch.float32 and plain.describe() == "fp32 (auto)"
+    assert not plain.fast_cpu and plain.dtype == torch.float32 and plain.describe() == "auto: fp32"
     assert runtime.choose_precision(None, cuda, cuda_capability=(8, 0)).dtype == torch.float16
     assert (
         runtime.choose_precision(None, cuda, cuda_capability=(6, 1)).dtype == torch.float32
