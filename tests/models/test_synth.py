@@ -352,6 +352,27 @@ def test_low_precision_and_int8_paths_speak(pretrained, reference):
         assert len(audio) == chunks[0].tokens * 1280
 
 
+def test_the_default_precision_is_the_gated_fast_path_where_the_cpu_has_bf16(
+    pretrained, reference, monkeypatch
+):
+    from engine.models import runtime
+
+    monkeypatch.delenv(runtime.PRECISION_ENV, raising=False)
+    paths = locate.locate(root=pretrained, cache_dir="/nonexistent")
+    voice = Voice.zero_shot(reference, REF_TEXT, "en")
+    default = load_models(voice, paths, "cpu")
+    fast_here = runtime.cpu_has_fast_bf16()
+    assert default.gpt.fast_cpu == default.sovits.fast_cpu == fast_here
+    assert default.precision.startswith("auto: ")
+    exact = load_models(voice, paths, "cpu", precision="fp32")
+    assert not exact.gpt.fast_cpu and not exact.sovits.fast_cpu and exact.precision == "fp32"
+    asked = load_models(voice, paths, "cpu", precision="fast")  # on any CPU when asked for
+    assert asked.gpt.fast_cpu and asked.sovits.fast_cpu and asked.gpt.bert_proj.weight.dtype == torch.float32
+    for models in (exact, asked):
+        chunk = next(iter(Synthesizer(voice, models=models).stream("Hello there.", FAST)))
+        assert np.isfinite(chunk.audio).all() and np.abs(chunk.audio).max() > 0
+
+
 def test_say_refuses_impossible_settings_with_clear_messages(env, reference, capsys, monkeypatch):
     from tui.cli import main
 
