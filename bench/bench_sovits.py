@@ -44,7 +44,7 @@ def _interleaved(fns: dict[str, object], repeats: int = 5) -> dict[str, float]:
     return best
 
 
-def _random_v2(device: torch.device, remove_weight_norm: bool = True):
+def _random_v2(device: torch.device, remove_weight_norm: bool = True, post_scale: float = 0.01):
     from engine.models.sovits import V2, SynthesizerTrn
 
     torch.manual_seed(0)
@@ -52,7 +52,7 @@ def _random_v2(device: torch.device, remove_weight_norm: bool = True):
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith(".post.weight") or name.endswith(".post.bias"):
-                p.normal_(0, 0.01)  # the flow's zero-initialised layers would make it an identity
+                p.normal_(0, post_scale)  # the flow's zero-initialised layers would make it an identity
         codebook = model.quantizer.vq.layers[0]._codebook
         codebook.embed.normal_()
     if remove_weight_norm:
@@ -84,6 +84,8 @@ def main() -> None:
     baseline = _random_v2(torch.device("cpu"), remove_weight_norm=False)  # weight norm every forward
     fast_model = copy.deepcopy(model)
     fast_model.enable_fast_cpu()
+    dec_only = copy.deepcopy(model)
+    dec_only.enable_fast_cpu(flow=False, encoder=False)
     probe = copy.deepcopy(fast_model)
     with torch.inference_mode():  # disable_fast_cpu must give back the fp32 decode bit for bit
         ge0 = model.reference_embedding(refer)
@@ -108,7 +110,10 @@ def main() -> None:
                 fast = model.decode(codes, text, ge=ge, noise_scale=0.0).float()
             fast_cpu = None
             if threads <= 2:
-                fast_cpu = _fast_cpu_row(fast_model, model, baseline, codes, text, ge, exact, audio_s)
+                fast_cpu = _fast_cpu_row(
+                    fast_model, dec_only, model, baseline, codes, text, ge, exact, audio_s
+                )
+                fast_cpu += "\n" + _window_row(fast_model, model, baseline, codes, text, ge)
         rel = float((fast - exact).norm() / exact.norm())
         gflops = 2 * 1024**3 / mm_med / 1e9
         print(f"[cpu, {threads} thread(s)]")
@@ -132,18 +137,22 @@ def main() -> None:
         print(f"  baseline 1024^3 fp32 matmul: {mm_med * 1000:.2f} ms = {gflops:.1f} GFLOP/s")
         print(f"  decode = {dec_med / mm_med:.0f} such matmuls ({dec_med * gflops:.0f} GFLOP at that rate)")
     torch.set_num_threads(default_threads)
+    print(_prior_row(codes, text, refer))
     print(f"peak RSS: {_peak_rss_mib():.0f} MiB (before building the model {rss_start:.0f} MiB)")
     if torch.cuda.is_available():
         _gpu(model, codes, text, refer, audio_s)
 
 
-def _fast_cpu_row(fast_model, model, baseline, codes, text, ge, exact: torch.Tensor, audio_s: float) -> str:
-    """`enable_fast_cpu` (on a copy of `model`) against our fp32 and the weight-norm baseline, interleaved."""
+def _fast_cpu_row(
+    fast_model, dec_only, model, baseline, codes, text, ge, exact: torch.Tensor, audio_s: float
+) -> str:
+    """`enable_fast_cpu` (copies of `model`) against our fp32 and the weight-norm baseline, interleaved."""
     fast = fast_model.decode(codes, text, ge=ge, noise_scale=0.0)
     rel = float((fast - exact).norm() / exact.norm())
     best = _interleaved(
         {
             "fast": lambda: fast_model.decode(codes, text, ge=ge),
+            "dec_only": lambda: dec_only.decode(codes, text, ge=ge),
             "fp32": lambda: model.decode(codes, text, ge=ge),
             "baseline": lambda: baseline.decode(codes, text, ge=ge),
         }
@@ -152,7 +161,56 @@ def _fast_cpu_row(fast_model, model, baseline, codes, text, ge, exact: torch.Ten
     return (
         f"  fast CPU path (enable_fast_cpu; interleaved best of 5): RTF {best['fast'] / audio_s:.3f}, "
         f"x{best['baseline'] / best['fast']:.2f} vs the weight-norm baseline, "
-        f"x{best['fp32'] / best['fast']:.2f} vs our fp32; rel-L2 vs fp32 {rel:.4f} ({gate} the 1e-2 gate)"
+        f"x{best['fp32'] / best['fast']:.2f} vs our fp32; rel-L2 vs fp32 {rel:.4f} ({gate} the 1e-2 gate)\n"
+        f"    decoder only in bf16 (flow=False, encoder=False): RTF {best['dec_only'] / audio_s:.3f}, "
+        f"x{best['baseline'] / best['dec_only']:.2f} vs the baseline"
+    )
+
+
+def _window_row(fast_model, model, baseline, codes, text, ge) -> str:
+    """One streaming window (24 context + 24 new + 6 look-ahead tokens) and the first (12 + 6)."""
+    parts = []
+    for tokens in (54, 18):
+        window = codes[..., :tokens]
+        best = _interleaved(
+            {
+                "fast": lambda w=window: fast_model.decode(w, text, ge=ge),
+                "fp32": lambda w=window: model.decode(w, text, ge=ge),
+                "baseline": lambda w=window: baseline.decode(w, text, ge=ge),
+            },
+            repeats=9,
+        )
+        parts.append(
+            f"{tokens} tokens {best['fast'] * 1000:.0f} ms (x{best['baseline'] / best['fast']:.2f} vs "
+            f"baseline, x{best['fp32'] / best['fast']:.2f} vs fp32)"
+        )
+    return "  streaming windows, fast path: " + "; ".join(parts)
+
+
+def _prior_row(codes, text, refer) -> str:
+    """The fast path's error on the decoder input z where the flow matters (`.post` ~ normal(0, 0.1))."""
+    model = _random_v2(torch.device("cpu"), post_scale=0.1)
+    quantized = model._upsample(model.quantizer.decode(codes))
+    lengths = torch.tensor([quantized.size(2)]), torch.tensor([text.size(1)])
+
+    def prior():
+        _, m_p, _, mask = model.enc_p(quantized, lengths[0], text, lengths[1], model._ge_text(ge))
+        return m_p, mask, model.flow(m_p, mask, g=ge, reverse=True)
+
+    def rel(a, b):
+        return float((a.double() - b.double()).norm() / b.double().norm())
+
+    with torch.inference_mode():
+        ge = model.reference_embedding(refer)
+        m_want, mask, z_want = prior()
+        model.enable_fast_cpu()
+        m_got, _, z_got = prior()
+        z_flow = model.flow(m_want, mask, g=ge, reverse=True)
+    return (
+        f"fast path on z = flow^-1(enc_p), flow .post ~ N(0, 0.1) (the flow moves z by "
+        f"{rel(z_want, m_want):.2f}): rel-L2 vs fp32 of m_p {rel(m_got, m_want):.4f} (bf16 FFNs), of the "
+        f"flow alone {rel(z_flow, z_want):.4f} (its own change {rel(z_flow - m_want, z_want - m_want):.4f}), "
+        f"of z {rel(z_got, z_want):.4f}"
     )
 
 

@@ -39,7 +39,7 @@ class Precision:
 
     def describe(self) -> str:
         """A few words for the user, e.g. "auto: fast CPU path (int8 GPT decode, …)" or "fp16"."""
-        text = "fast CPU path (int8 GPT decode, bf16 prefill and vocoder)" if self.fast_cpu else self.name
+        text = "fast CPU path (int8 GPT decode, bf16 prefill and SoVITS)" if self.fast_cpu else self.name
         return f"auto: {text}" if self.auto else text
 
 

@@ -1,4 +1,8 @@
-"""VITS-style transformer encoder: post-LN, 1x1-conv attention with windowed relative positions."""
+"""VITS-style transformer encoder: post-LN, 1x1-conv attention with windowed relative positions.
+
+`Encoder.forward_fast` is an opt-in inference path (see `TextEncoder.enable_fast`): the FFNs' k-wide
+convolutions, most of the encoder's work, run in bfloat16 channels-last; attention and norms stay fp32.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.models.sovits.modules import LayerNorm
+from engine.models.sovits.modules import LayerNorm, WeightCache
 
 
 class MultiHeadAttention(nn.Module):
@@ -119,6 +123,25 @@ class FFN(nn.Module):
         x = self.conv_2(self._pad(self.drop(x) * mask))
         return x * mask
 
+    def forward_fast(self, x: torch.Tensor, mask: torch.Tensor, weights: WeightCache) -> torch.Tensor:
+        """Inference-only :meth:`forward` with both convolutions in bfloat16 (channels-last); fp32 out."""
+        bf16 = torch.bfloat16
+        x = (x * mask).unsqueeze(2).contiguous(memory_format=torch.channels_last).to(bf16)
+        mask4 = mask.unsqueeze(2).to(bf16)
+        w, b = weights.get(self.conv_1, bf16, True)
+        x = torch.relu_(self._conv_same(x, w, b, self.conv_1)).mul_(mask4)
+        w, b = weights.get(self.conv_2, bf16, True)
+        return self._conv_same(x, w, b, self.conv_2).float().mul_(mask.unsqueeze(2)).squeeze(2)
+
+    def _conv_same(
+        self, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None, conv: nn.Conv1d
+    ) -> torch.Tensor:
+        left, right = (self.kernel_size - 1) // 2, self.kernel_size // 2
+        if left != right:  # even kernels pad one more on the right
+            x = F.pad(x, (left, right))
+            left = 0
+        return F.conv2d(x, w, b, 1, (0, left), 1, conv.groups)
+
 
 class Encoder(nn.Module):
     """Stack of (relative self-attention, LayerNorm, FFN, LayerNorm) layers, post-LN."""
@@ -159,4 +182,15 @@ class Encoder(nn.Module):
         ):
             x = norm_1(x + self.drop(attn(x, x, attn_mask)))
             x = norm_2(x + self.drop(ffn(x, mask)))
+        return x * mask
+
+    def forward_fast(self, x: torch.Tensor, mask: torch.Tensor, weights: WeightCache) -> torch.Tensor:
+        """Inference-only :meth:`forward` with the FFNs in bfloat16 (`FFN.forward_fast`)."""
+        attn_mask = mask.unsqueeze(2) * mask.unsqueeze(-1)
+        x = x * mask
+        for attn, norm_1, ffn, norm_2 in zip(
+            self.attn_layers, self.norm_layers_1, self.ffn_layers, self.norm_layers_2, strict=True
+        ):
+            x = norm_1(x + attn(x, x, attn_mask))
+            x = norm_2(x + ffn.forward_fast(x, mask, weights))
         return x * mask

@@ -1,11 +1,16 @@
-"""The normalizing flow between the prior and posterior latents: mean-only residual couplings and flips."""
+"""The normalizing flow between the prior and posterior latents: mean-only residual couplings and flips.
+
+:meth:`ResidualCouplingBlock.enable_fast` turns on an opt-in CPU inference path for the reverse pass
+(the one decoding uses): each coupling's WN stack runs its convolutions in bfloat16 from cached copies
+of the weights (``pre``/``post``, the gate and all sums stay fp32; see ``WN.forward_fast``).
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from engine.models.sovits.modules import WN
+from engine.models.sovits.modules import WN, WeightCache
 
 
 class ResidualCouplingLayer(nn.Module):
@@ -50,6 +55,17 @@ class ResidualCouplingLayer(nn.Module):
         x1 = (x1 - m) * torch.exp(-logs) * mask
         return torch.cat([x0, x1], 1)
 
+    def reverse_fast(
+        self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None, weights: WeightCache
+    ) -> torch.Tensor:
+        """The reverse pass with the WN stack in bfloat16 (inference only; mean-only couplings)."""
+        if not self.mean_only:
+            raise ValueError("the fast reverse pass handles mean-only couplings")
+        x0, x1 = torch.split(x, [self.half_channels] * 2, 1)
+        h = self.enc.forward_fast(self.pre(x0) * mask, mask, g, weights)
+        m = self.post(h) * mask
+        return torch.cat([x0, (x1 - m) * mask], 1)
+
 
 class Flip(nn.Module):
     """Reverse the channel order (parameter-free; keeps module indices of the reference)."""
@@ -87,6 +103,32 @@ class ResidualCouplingBlock(nn.Module):
                 )
             )  # fmt: skip
             self.flows.append(Flip())
+        self._fast = False
+        self._weights = WeightCache()
+
+    @property
+    def fast(self) -> bool:
+        """Whether the bf16 reverse pass (`enable_fast`) is on."""
+        return self._fast
+
+    def enable_fast(self) -> None:
+        """Use the bf16 reverse pass in eval mode, on the CPU, in fp32, without grad (else fp32 runs)."""
+        self._fast = True
+        self._weights.clear()
+
+    def disable_fast(self) -> None:
+        """Back to the fp32 reverse pass; drops the weight copies."""
+        self._fast = False
+        self._weights.clear()
+
+    def _use_fast(self, x: torch.Tensor) -> bool:
+        return (
+            self._fast
+            and not self.training
+            and not torch.is_grad_enabled()
+            and x.device.type == "cpu"
+            and x.dtype == torch.float32
+        )
 
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None = None, reverse: bool = False
@@ -95,6 +137,12 @@ class ResidualCouplingBlock(nn.Module):
         if not reverse:
             for flow in self.flows:
                 x, _ = flow(x, mask, g=g, reverse=False)
+        elif self._use_fast(x):
+            for flow in reversed(self.flows):
+                if isinstance(flow, ResidualCouplingLayer):
+                    x = flow.reverse_fast(x, mask, g, self._weights)
+                else:
+                    x = flow(x, mask, g=g, reverse=True)
         else:
             for flow in reversed(self.flows):
                 x = flow(x, mask, g=g, reverse=True)

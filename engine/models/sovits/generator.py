@@ -22,14 +22,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.models.sovits.commons import (
-    LRELU_SLOPE,
-    _compute_weight,
-    has_weight_norm,
-    remove_weight_norm,
-    weight_norm,
-)
-from engine.models.sovits.modules import ResBlock1, conv_any
+from engine.models.sovits.commons import LRELU_SLOPE, remove_weight_norm, weight_norm
+from engine.models.sovits.modules import ResBlock1, WeightCache, conv_any
 
 StageMode = Literal["bf16", "mixed", "fp32"]
 
@@ -55,44 +49,15 @@ class FastPlan:
 # Chosen on V2 random weights (noise 0, 5 s) at 1-2 threads; bench/bench_sovits.py prints the numbers.
 # The bf16 error grows with the stage and is worst in the last one (16 channels at 32 kHz), which
 # therefore stays fp32: rel-L2 0.0044 vs fp32 (bf16 there too: 0.0166; bf16 convs with an fp32
-# residual stream there: 0.0113; the gate is 1e-2).
+# residual stream there: 0.0113; the gate is 1e-2). Measured and dropped (the bf16 convs run near
+# oneDNN's peak, ~800 GFLOP/s at 2 threads): leaky_relu / residual add fused into the conv through
+# mkldnn._convolution_pointwise (lrelu -2%, add +15%), dilated convs as (K x 1) convs on a
+# [B, C, T/d, d] view (slower), tile sizes 8k-64k and tiling from stage 2 (within noise or slower),
+# the k == stride upsamplers as one matmul (no faster).
 def default_fast_plan(num_upsamples: int) -> FastPlan:
     """bf16 for all but the last upsample stage, channels-last throughout, the last two stages tiled."""
     modes: tuple[StageMode, ...] = ("bf16",) * (num_upsamples - 1) + ("fp32",)
     return FastPlan(modes=modes, tile_from=max(0, num_upsamples - 2), tile_samples=32768)
-
-
-class _WeightCache:
-    """Conv weights/biases in a given dtype (weight norm folded), rebuilt when the parameters change."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[int, torch.dtype, bool], tuple[tuple, torch.Tensor, torch.Tensor | None]] = {}
-
-    def clear(self) -> None:
-        self._cache.clear()
-
-    def get(
-        self, conv: nn.Module, dtype: torch.dtype, four_d: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """`conv`'s (weight, bias) in `dtype`; `four_d`: weight as [O, I, 1, K] in channels-last."""
-        if not four_d and not has_weight_norm(conv) and conv.weight.dtype == dtype:
-            return conv.weight, conv.bias
-        params = tuple(p for p in conv._parameters.values() if p is not None)
-        # inference tensors (made under inference_mode) keep no version counter: assumed fixed
-        key = tuple((p.data_ptr(), -1 if p.is_inference() else p._version) for p in params)
-        hit = self._cache.get((id(conv), dtype, four_d))
-        if hit is not None and hit[0] == key:
-            return hit[1], hit[2]
-        with torch.no_grad():
-            weight = _compute_weight(conv) if has_weight_norm(conv) else conv.weight
-            weight = weight.detach().to(dtype)
-            if four_d:
-                weight = weight.unsqueeze(2).contiguous(memory_format=torch.channels_last)
-            else:
-                weight = weight.contiguous()
-            bias = conv.bias.detach().to(dtype) if conv.bias is not None else None
-        self._cache[(id(conv), dtype, four_d)] = (key, weight, bias)
-        return weight, bias
 
 
 def _resblock_radius(block: ResBlock1) -> int:
@@ -137,7 +102,7 @@ class Generator(nn.Module):
         if gin_channels:
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
         self._fast: FastPlan | None = None
-        self._weights = _WeightCache()
+        self._weights = WeightCache()
 
     # ---------------------------------------------------------------------------------- fast CPU path
     @property
@@ -239,8 +204,9 @@ class Generator(nn.Module):
         plan = self._fast
         assert plan is not None
         x = self.conv_pre(x)
-        if g is not None:
-            x = x + self.cond(g)
+        if g is not None:  # a matmul: a [B, gin, 1] conv input takes oneDNN's slow path
+            w, b = self._weights.get(self.cond, torch.float32)
+            x = x + F.linear(g.transpose(1, 2), w[:, :, 0], b).transpose(1, 2)
         if plan.channels_last > 0:
             x = x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
         start = self.num_upsamples if plan.tile_from is None else plan.tile_from

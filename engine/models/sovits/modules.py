@@ -8,7 +8,48 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from engine.models.sovits.commons import LRELU_SLOPE, gated_tanh, get_padding, remove_weight_norm, weight_norm
+from engine.models.sovits.commons import (
+    LRELU_SLOPE,
+    _compute_weight,
+    gated_tanh,
+    get_padding,
+    has_weight_norm,
+    remove_weight_norm,
+    weight_norm,
+)
+
+
+class WeightCache:
+    """Conv weights/biases in a given dtype (weight norm folded), rebuilt when the parameters change."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, torch.dtype, bool], tuple[tuple, torch.Tensor, torch.Tensor | None]] = {}
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+    def get(
+        self, conv: nn.Module, dtype: torch.dtype, four_d: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """`conv`'s (weight, bias) in `dtype`; `four_d`: weight as [O, I, 1, K] in channels-last."""
+        if not four_d and not has_weight_norm(conv) and conv.weight.dtype == dtype:
+            return conv.weight, conv.bias
+        params = tuple(p for p in conv._parameters.values() if p is not None)
+        # inference tensors (made under inference_mode) keep no version counter: assumed fixed
+        key = tuple((p.data_ptr(), -1 if p.is_inference() else p._version) for p in params)
+        hit = self._cache.get((id(conv), dtype, four_d))
+        if hit is not None and hit[0] == key:
+            return hit[1], hit[2]
+        with torch.no_grad():
+            weight = _compute_weight(conv) if has_weight_norm(conv) else conv.weight
+            weight = weight.detach().to(dtype)
+            if four_d:
+                weight = weight.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+            else:
+                weight = weight.contiguous()
+            bias = conv.bias.detach().to(dtype) if conv.bias is not None else None
+        self._cache[(id(conv), dtype, four_d)] = (key, weight, bias)
+        return weight, bias
 
 
 class LayerNorm(nn.Module):
@@ -82,6 +123,40 @@ class WN(nn.Module):
             else:
                 output = output + rs
         return output * mask
+
+    def forward_fast(
+        self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None, weights: WeightCache
+    ) -> torch.Tensor:
+        """Inference-only :meth:`forward` (no dropout) with the dilated and 1x1 convs in bfloat16.
+
+        The convolutions run channels-last on [B, C, 1, T] from `weights`' bf16 copies; the residual
+        stream, the skip sum and the gate (tanh/sigmoid) stay fp32. Returns [B, H, T] fp32.
+        `weights` is the owner's :class:`WeightCache`.
+        """
+        hc = self.hidden_channels
+        bf16 = torch.bfloat16
+        x = x.unsqueeze(2).contiguous(memory_format=torch.channels_last)
+        mask = mask.unsqueeze(2)
+        cond = None
+        if g is not None:  # a matmul: a [B, gin, 1] conv input takes oneDNN's slow path
+            w, b = weights.get(self.cond_layer, torch.float32)
+            cond = F.linear(g.transpose(1, 2), w[:, :, 0], b).transpose(1, 2).unsqueeze(2)
+        output = None
+        for i, (in_layer, res_skip) in enumerate(zip(self.in_layers, self.res_skip_layers, strict=True)):
+            w, b = weights.get(in_layer, bf16, True)
+            x_in = conv_any(x.to(bf16), w, b, in_layer).float()
+            if cond is not None:
+                x_in.add_(cond[:, i * 2 * hc : (i + 1) * 2 * hc])
+            # tanh(a) = 2 sigmoid(2a) - 1: torch.tanh is several times slower on CPU here
+            acts = torch.sigmoid(x_in[:, :hc] * 2).mul_(2).sub_(1).mul_(torch.sigmoid(x_in[:, hc:]))
+            w, b = weights.get(res_skip, bf16, True)
+            rs = conv_any(acts.to(bf16), w, b, res_skip).float()
+            skip = rs[:, hc:] if i < self.n_layers - 1 else rs
+            output = skip if output is None else output.add_(skip)
+            if i < self.n_layers - 1:
+                x = (x + rs[:, :hc]).mul_(mask)
+        assert output is not None
+        return output.mul_(mask).squeeze(2)
 
 
 def conv_any(

@@ -250,24 +250,34 @@ class SynthesizerTrn(nn.Module):
         return self.dec(z * y_mask, g=ge)
 
     # ---------------------------------------------------------------------------------- fast CPU path
-    def enable_fast_cpu(self) -> None:
-        """Opt-in faster CPU inference: the HiFi-GAN decoder runs mostly in bfloat16.
+    def enable_fast_cpu(self, flow: bool = True, encoder: bool = True) -> None:
+        """Opt-in faster CPU inference: the HiFi-GAN decoder, the flow and the prior encoder's FFNs in bf16.
 
-        Applies to `decode` and the streaming decoder (both go through `self.dec`) whenever the decoder
-        is in eval mode, on the CPU, in fp32 and under no_grad/inference_mode; otherwise the fp32 path
-        runs, so training is unaffected. Works with or without weight norm. The fp32 parameters and the
-        state dict stay as they are: bf16 copies of the decoder's weights (about half the decoder's fp32
-        size) are kept beside them and rebuilt when a parameter is changed in place or replaced;
-        parameters that are inference tensors (made under inference_mode) keep no version counter, so
-        after changing those in place call `enable_fast_cpu()` again. Audio stays within a relative L2
-        of 1e-2 of the fp32 decode (tests/models/test_sovits_fast.py; about 0.004 measured) and is
-        about 2x faster at 1-2 threads (bench/bench_sovits.py). See `engine.models.sovits.generator`.
+        `flow=False` / `encoder=False` keep the flow / the prior encoder `enc_p` in fp32. Applies to
+        `decode` and the streaming decoder (both go through `enc_p`, `flow` and `dec`) whenever the
+        module is in eval mode, on the CPU, in fp32 and under no_grad/inference_mode; otherwise the
+        fp32 path runs, so training is unaffected. Works with or without weight norm. The fp32
+        parameters and the state dict stay as they are: bf16 copies of the convolution weights are kept
+        beside them and rebuilt when a parameter is changed in place or replaced; parameters that are
+        inference tensors (made under inference_mode) keep no version counter, so after changing those
+        in place call `enable_fast_cpu()` again. Audio stays within a relative L2 of 1e-2 of the fp32
+        decode, and the decoder's input z (enc_p + flow) within 1e-2 of the fp32 z
+        (tests/models/test_sovits_fast.py; about 0.004 and 0.003 measured on V2 random weights); about
+        2x faster than fp32 at 1-2 threads (bench/bench_sovits.py). See `engine.models.sovits.generator`,
+        `.flow` and `.text_encoder`.
         """
         self.dec.enable_fast()
+        for module, on in ((self.flow, flow), (self.enc_p, encoder)):
+            if on:
+                module.enable_fast()
+            else:
+                module.disable_fast()
 
     def disable_fast_cpu(self) -> None:
         """Back to the fp32 reference decode (bit-identical to never having enabled the fast path)."""
         self.dec.disable_fast()
+        self.flow.disable_fast()
+        self.enc_p.disable_fast()
 
     @property
     def fast_cpu(self) -> bool:

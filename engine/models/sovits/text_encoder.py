@@ -1,4 +1,8 @@
-"""The prior encoder: semantic features + phones (+ speaker vector) -> mean and log-std of z_p."""
+"""The prior encoder: semantic features + phones (+ speaker vector) -> mean and log-std of z_p.
+
+:meth:`TextEncoder.enable_fast` turns on an opt-in CPU inference path: the transformer encoders' FFN
+convolutions run in bfloat16 from cached weight copies (`Encoder.forward_fast`); the rest stays fp32.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from torch.nn import functional as F
 
 from engine.models.sovits.attentions import Encoder
 from engine.models.sovits.commons import length_mask
+from engine.models.sovits.modules import WeightCache
 from engine.models.sovits.mrte import MRTE
 
 
@@ -44,6 +49,33 @@ class TextEncoder(nn.Module):
             hidden_channels, filter_channels, n_heads, n_layers // 2, kernel_size, p_dropout, window_size
         )
         self.proj = nn.Conv1d(hidden_channels, out_channels * 2, 1)
+        self._fast = False
+        self._weights = WeightCache()
+
+    @property
+    def fast(self) -> bool:
+        """Whether the bf16 FFN path (`enable_fast`) is on."""
+        return self._fast
+
+    def enable_fast(self) -> None:
+        """bf16 FFNs in eval mode, on the CPU, in fp32, without grad (else the fp32 forward runs)."""
+        self._fast = True
+        self._weights.clear()
+
+    def disable_fast(self) -> None:
+        """Back to the fp32 forward; drops the weight copies."""
+        self._fast = False
+        self._weights.clear()
+
+    def _encode(self, encoder: Encoder, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        fast = (
+            self._fast
+            and not self.training
+            and not torch.is_grad_enabled()
+            and x.device.type == "cpu"
+            and x.dtype == torch.float32
+        )
+        return encoder.forward_fast(x, mask, self._weights) if fast else encoder(x, mask)
 
     def forward(
         self,
@@ -57,12 +89,12 @@ class TextEncoder(nn.Module):
         """y [B, ssl_dim, T] at 50 Hz, ids [B, L] -> (hidden, m, logs, mask); speed != 1 resamples time."""
         y_mask = length_mask(y_lengths, y.size(2), y.dtype)
         y = self.ssl_proj(y * y_mask) * y_mask
-        y = self.encoder_ssl(y * y_mask, y_mask)
+        y = self._encode(self.encoder_ssl, y * y_mask, y_mask)
         text_mask = length_mask(text_lengths, text.size(1), y.dtype)
         t = self.text_embedding(text).transpose(1, 2)
-        t = self.encoder_text(t * text_mask, text_mask)
+        t = self._encode(self.encoder_text, t * text_mask, text_mask)
         y = self.mrte(y, y_mask, t, text_mask, ge)
-        y = self.encoder2(y * y_mask, y_mask)
+        y = self._encode(self.encoder2, y * y_mask, y_mask)
         if speed != 1:
             y = F.interpolate(y, size=int(y.shape[-1] / speed) + 1, mode="linear")
             y_mask = F.interpolate(y_mask, size=y.shape[-1], mode="nearest")
