@@ -10,6 +10,8 @@ with the opt-in int8 decode weights (``enable_int8_decode``), and on the fast CP
 on a CPU with bf16 instructions; issue 12, goal: decode at least 3x the cat-cache baseline at 2
 threads), followed by its quality gate. EOS is banned for every
 step so all runs decode the same number of tokens. Set T2S_BENCH_STEPS to change the decode length.
+A microbenchmark row gives the sampling step's time per token (the decode loop's ``Sampler`` vs
+``sample_next`` on a sliced history, as the loop did before).
 Each number is measured at 1 and at 2 threads: on a machine whose cores are busy with other work,
 2 threads can be far slower than 1 for these small per-token matmuls.
 
@@ -37,7 +39,7 @@ import torch.nn.functional as F
 
 from engine.models.t2s import V2, SamplingParams, Text2Semantic, prefix_mask
 from engine.models.t2s.kvcache import KVCache
-from engine.models.t2s.sampling import apply_repetition_penalty, sample_next
+from engine.models.t2s.sampling import Sampler, apply_repetition_penalty, sample_next
 from engine.models.t2s.static import StaticStep
 
 TEXT_LEN = 100  # reference + target phones of two short sentences
@@ -154,6 +156,29 @@ def _cat_cache(model: Text2Semantic, steps: int) -> float:
     return steps / (time.perf_counter() - t0)
 
 
+def _sampler_us(rounds: int = REPEATS, n: int = 1000) -> tuple[float, float]:
+    """Per-token microseconds of the sampling step (default settings, V2 vocabulary, a 250-token history
+    growing each step): (``sample_next`` on the sliced history + the stack/tolist sync, as the decode loop
+    did before; ``Sampler.step`` as it does now), best of ``rounds`` alternating rounds."""
+    logits = torch.randn(1, V2.vocab_size, generator=torch.Generator().manual_seed(0))
+    history = torch.randint(0, V2.eos, (1, 250 + n), generator=torch.Generator().manual_seed(1))
+    params, old, new = SamplingParams(), float("inf"), float("inf")
+    for _ in range(rounds):
+        g = torch.Generator().manual_seed(0)
+        t0 = time.perf_counter()
+        for i in range(n):
+            token, penalised = sample_next(logits, history[:, : 250 + i], params, g)
+            torch.stack([token[0, 0], penalised[0].argmax()]).tolist()
+        old = min(old, (time.perf_counter() - t0) / n * 1e6)
+        sampler = Sampler(params, V2.vocab_size, generator=torch.Generator().manual_seed(0))
+        sampler.observe(history[:, :250])
+        t0 = time.perf_counter()
+        for _ in range(n):
+            sampler.step(logits)
+        new = min(new, (time.perf_counter() - t0) / n * 1e6)
+    return old, new
+
+
 def _best(fn, *args) -> float:
     return max(fn(*args) for _ in range(REPEATS))
 
@@ -222,6 +247,8 @@ def main() -> None:
             print(f"decode, fast (CPU default)   {r['fast']:8.2f} tokens/s ({ratio:.2f}x cat cache, "
                   f"{goal}{r['fast'] / r['int8']:.2f}x int8)")  # fmt: skip
             print(f"enable_fast_cpu()            {r['fast_enable'] * 1000:8.0f} ms (builds the copies)")
+            old, new = _sampler_us()
+            print(f"sampling step, per token     {new:8.1f} us (Sampler; sample_next, as before: {old:.1f})")
     finally:
         torch.set_num_threads(before)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -26,7 +26,7 @@ from engine.models.state import mismatch
 from engine.models.t2s.config import T2SConfig
 from engine.models.t2s.embedding import SinePositionalEncoding, TokenEmbedding
 from engine.models.t2s.kvcache import KVCache
-from engine.models.t2s.sampling import SamplingParams, sample_next
+from engine.models.t2s.sampling import Sampler, SamplingParams
 from engine.models.t2s.static import BUCKET, make_step
 from engine.models.t2s.transformer import T2SStack
 
@@ -244,11 +244,12 @@ class Text2Semantic(nn.Module):
         else:
             logits = self.logits_full(phone_ids, bert, history[:, :p])
 
+        sampler = Sampler(params, cfg.vocab_size, device=device, generator=generator)
+        sampler.observe(history[:, :p])  # the prompt; each sample joins the history as it is drawn
         for idx in range(max_steps):
             if idx < ban:
                 logits = logits[:, :eos]  # EOS is the last column: it cannot be sampled yet
-            token, penalised = sample_next(logits, history[:, : p + idx], params, generator)
-            tok, best = torch.stack([token[0, 0], penalised[0].argmax()]).tolist()  # one device sync
+            token, tok, best = sampler.step(logits)  # one device sync
             stop = None
             if tok == eos:
                 stop = STOP_EOS_SAMPLED
@@ -259,7 +260,6 @@ class Text2Semantic(nn.Module):
             yield DecodeStep(idx, tok, stop)
             if stop is not None:
                 return
-            history[0, p + idx] = tok
             if fixed is not None:
                 logits = fixed(token)
             elif cache is not None:
@@ -267,6 +267,7 @@ class Text2Semantic(nn.Module):
                 hidden = step(self.embed_audio(token, offset=p + idx), cache)
                 logits = self.ar_predict_layer(hidden[:, -1]).float()
             else:
+                history[0, p + idx] = tok
                 logits = self.logits_full(phone_ids, bert, history[:, : p + idx + 1])
 
     def infer_stream(
