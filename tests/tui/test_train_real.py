@@ -142,7 +142,7 @@ async def test_cancel_from_the_ui_leaves_a_checkpoint_that_loads_and_resume_fini
     studio = trainer_env
     app = make_app(studio.root)
     async with app.run_test(size=SIZE) as pilot:
-        app.open_screen("train", voice="cy", options=options("cy", 6, "--no-samples", sovits_epochs=2))
+        app.open_screen("train", voice="cy", options=options("cy", 12, "--no-samples", sovits_epochs=2))
         screen = monitor(app)
         await wait_for(
             pilot,
@@ -161,8 +161,12 @@ async def test_cancel_from_the_ui_leaves_a_checkpoint_that_loads_and_resume_fini
         assert screen.state.status == "cancelled", stderr_tail(studio, "cy")
         assert "CANCELLED" in screen_text(app) and "Press r to resume" in screen_text(app)
         payload = ckpt.load(screen.state.checkpoint)  # the readers' own checks: hash, weights_only
-        assert payload["phase"] == "sovits" and payload["step"] >= 1
-        assert "enc_p.text_embedding.weight" in payload["trainer"]["net_g"]
+        # the cancel was asked for during SoVITS; on a quiet machine TINY may have reached the GPT by then
+        assert payload["phase"] in ("sovits", "gpt") and payload["step"] >= 1, payload["phase"]
+        if payload["phase"] == "sovits":
+            assert "enc_p.text_embedding.weight" in payload["trainer"]["net_g"]
+        else:
+            assert payload["trainer"]  # the GPT trainer's weights and optimiser
         assert not (studio.root / "voices" / "cy" / "voice.json").exists()
         assert screen.check_action("resume", ()) and not screen.check_action("cancel", ())
 
@@ -173,7 +177,7 @@ async def test_cancel_from_the_ui_leaves_a_checkpoint_that_loads_and_resume_fini
         )
         assert screen.state.status == "done", stderr_tail(studio, "cy")
         config = screen.state.config
-        assert (config["sovits_epochs"], config["max_steps"], config["samples"]) == (2, 6, False)
+        assert (config["sovits_epochs"], config["max_steps"], config["samples"]) == (2, 12, False)
         events = read_file(studio.root / "voices" / "cy" / "train" / EVENTS_FILE)
         assert [e.kind for e in events].count("start") == 2 and events[-1].kind == "done"
         resumed = [e for e in events if e.kind == "log" and "Resuming from" in str(e.get("message"))]
