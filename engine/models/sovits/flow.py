@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from engine.models.sovits.modules import WN, WeightCache
+from engine.models.sovits.modules import WN, FastSwitch, WeightCache
 
 
 class ResidualCouplingLayer(nn.Module):
@@ -80,7 +80,7 @@ class Flip(nn.Module):
         return x, torch.zeros(x.size(0), dtype=x.dtype, device=x.device)
 
 
-class ResidualCouplingBlock(nn.Module):
+class ResidualCouplingBlock(FastSwitch, nn.Module):
     """n_flows x (mean-only coupling + flip): couplings sit at even indices of `flows`."""
 
     def __init__(
@@ -103,32 +103,7 @@ class ResidualCouplingBlock(nn.Module):
                 )
             )  # fmt: skip
             self.flows.append(Flip())
-        self._fast = False
-        self._weights = WeightCache()
-
-    @property
-    def fast(self) -> bool:
-        """Whether the bf16 reverse pass (`enable_fast`) is on."""
-        return self._fast
-
-    def enable_fast(self) -> None:
-        """Use the bf16 reverse pass in eval mode, on the CPU, in fp32, without grad (else fp32 runs)."""
-        self._fast = True
-        self._weights.clear()
-
-    def disable_fast(self) -> None:
-        """Back to the fp32 reverse pass; drops the weight copies."""
-        self._fast = False
-        self._weights.clear()
-
-    def _use_fast(self, x: torch.Tensor) -> bool:
-        return (
-            self._fast
-            and not self.training
-            and not torch.is_grad_enabled()
-            and x.device.type == "cpu"
-            and x.dtype == torch.float32
-        )
+        self._init_fast()
 
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None = None, reverse: bool = False

@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from engine.models.sovits.commons import LRELU_SLOPE, remove_weight_norm, weight_norm
-from engine.models.sovits.modules import ResBlock1, WeightCache, conv_any
+from engine.models.sovits.modules import ResBlock1, WeightCache, conv_any, fast_path_applies
 
 StageMode = Literal["bf16", "mixed", "fp32"]
 
@@ -128,13 +128,7 @@ class Generator(nn.Module):
         self._weights.clear()
 
     def _use_fast(self, x: torch.Tensor) -> bool:
-        return (
-            self._fast is not None
-            and not self.training
-            and not torch.is_grad_enabled()
-            and x.device.type == "cpu"
-            and x.dtype == torch.float32
-        )
+        return self._fast is not None and fast_path_applies(self, x)
 
     def _stage_fast(self, i: int, x: torch.Tensor, mode: StageMode) -> torch.Tensor:
         assert self._fast is not None

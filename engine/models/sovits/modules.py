@@ -52,6 +52,48 @@ class WeightCache:
         return weight, bias
 
 
+def fast_path_applies(module: nn.Module, x: torch.Tensor) -> bool:
+    """The bf16 CPU paths run for inference only: eval mode, no grad, an fp32 input on the CPU."""
+    return (
+        not module.training
+        and not torch.is_grad_enabled()
+        and x.device.type == "cpu"
+        and x.dtype == torch.float32
+    )
+
+
+class FastSwitch:
+    """Mixed into a module with a bf16 CPU path: the on/off switch and the path's weight copies.
+
+    Call :meth:`_init_fast` in ``__init__``; the forward asks :meth:`_use_fast` which path to take.
+    """
+
+    _fast: bool
+    _weights: WeightCache
+
+    def _init_fast(self) -> None:
+        self._fast = False
+        self._weights = WeightCache()
+
+    @property
+    def fast(self) -> bool:
+        """Whether the bf16 path (:meth:`enable_fast`) is on."""
+        return self._fast
+
+    def enable_fast(self) -> None:
+        """Use the bf16 path in eval mode, on the CPU, in fp32, without grad (else fp32 runs)."""
+        self._fast = True
+        self._weights.clear()
+
+    def disable_fast(self) -> None:
+        """Back to the fp32 path; drops the weight copies."""
+        self._fast = False
+        self._weights.clear()
+
+    def _use_fast(self, x: torch.Tensor) -> bool:
+        return self._fast and fast_path_applies(self, x)  # type: ignore[arg-type]
+
+
 class LayerNorm(nn.Module):
     """LayerNorm over the channel axis of [B, C, T], with `gamma`/`beta` parameters."""
 

@@ -12,11 +12,11 @@ from torch.nn import functional as F
 
 from engine.models.sovits.attentions import Encoder
 from engine.models.sovits.commons import length_mask
-from engine.models.sovits.modules import WeightCache
+from engine.models.sovits.modules import FastSwitch
 from engine.models.sovits.mrte import MRTE
 
 
-class TextEncoder(nn.Module):
+class TextEncoder(FastSwitch, nn.Module):
     """ssl_proj -> encoder_ssl; text_embedding -> encoder_text; MRTE; encoder2; proj to (m, logs)."""
 
     def __init__(
@@ -49,33 +49,10 @@ class TextEncoder(nn.Module):
             hidden_channels, filter_channels, n_heads, n_layers // 2, kernel_size, p_dropout, window_size
         )
         self.proj = nn.Conv1d(hidden_channels, out_channels * 2, 1)
-        self._fast = False
-        self._weights = WeightCache()
-
-    @property
-    def fast(self) -> bool:
-        """Whether the bf16 FFN path (`enable_fast`) is on."""
-        return self._fast
-
-    def enable_fast(self) -> None:
-        """bf16 FFNs in eval mode, on the CPU, in fp32, without grad (else the fp32 forward runs)."""
-        self._fast = True
-        self._weights.clear()
-
-    def disable_fast(self) -> None:
-        """Back to the fp32 forward; drops the weight copies."""
-        self._fast = False
-        self._weights.clear()
+        self._init_fast()
 
     def _encode(self, encoder: Encoder, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        fast = (
-            self._fast
-            and not self.training
-            and not torch.is_grad_enabled()
-            and x.device.type == "cpu"
-            and x.dtype == torch.float32
-        )
-        return encoder.forward_fast(x, mask, self._weights) if fast else encoder(x, mask)
+        return encoder.forward_fast(x, mask, self._weights) if self._use_fast(x) else encoder(x, mask)
 
     def forward(
         self,
