@@ -34,13 +34,7 @@ from engine.text.frontend import frontend
 PROMPTS = Path(__file__).resolve().parents[2] / "engine" / "prompts"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models run fastest on one thread, especially on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _speech(n: int, seed: int = 0) -> list[int]:
