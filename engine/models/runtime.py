@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
@@ -19,7 +17,6 @@ PRECISION_ENV = "TIMBRE_PRECISION"
 PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 # what --precision accepts: "auto" picks per device (see choose_precision), "fast" is the CPU fast path
 PRECISION_CHOICES = ("auto", "fast", *PRECISIONS)
-CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # instructions that make bf16 matmuls and convolutions fast
 MIN_FP16_CAPABILITY = (7, 0)  # CUDA tensor cores (Volta and newer)
 
 
@@ -27,9 +24,10 @@ MIN_FP16_CAPABILITY = (7, 0)  # CUDA tensor cores (Volta and newer)
 class Precision:
     """How the GPT and SoVITS run: the weights' float type, and whether the CPU fast paths are on.
 
-    ``fast_cpu``: the GPT decodes with int8 weight copies and prefills in bf16, SoVITS runs its decoder's
-    early stages in bf16; each path passed its quality gate (greedy tokens equal to fp32's, audio within
-    rel-L2 1e-2 of fp32's; tests/models/test_t2s_fast.py and test_sovits_fast.py).
+    ``fast_cpu``: the GPT decodes with int8 weight copies and prefills in bf16; SoVITS runs its decoder's
+    early stages, its flow and its prior encoder's FFNs in bf16. Each passed its quality gate (greedy
+    tokens equal to fp32's or parting only at a near tie; audio within rel-L2 1e-2 of fp32's, and z too;
+    tests/models/test_t2s_fast.py and test_sovits_fast.py).
     """
 
     name: str  # "fp32", "fp16", "bf16" or "fast"
@@ -43,23 +41,18 @@ class Precision:
         return f"auto: {text}" if self.auto else text
 
 
-@functools.cache
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags from /proc/cpuinfo (empty where there is none, e.g. not Linux)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.partition(":")[2].split())
-    return frozenset()
+def cpu_bf16_instructions() -> bool:
+    """Whether the CPU has AVX512-BF16 or AMX tiles (as PyTorch's own CPU feature probe reports)."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
 
 
-def cpu_has_fast_bf16(flags: frozenset[str] | None = None) -> bool:
-    """Whether this CPU has bf16 instructions (AVX512-BF16 or AMX) and PyTorch's oneDNN can use them."""
-    flags = cpu_flags() if flags is None else flags
-    if not any(f in flags for f in CPU_BF16_FLAGS):
+def cpu_has_fast_bf16(instructions: bool | None = None) -> bool:
+    """Whether this CPU has bf16 instructions (AVX512-BF16 or AMX) and PyTorch's oneDNN can use them.
+
+    ``instructions`` stands in for :func:`cpu_bf16_instructions` (tests).
+    """
+    if not (cpu_bf16_instructions() if instructions is None else instructions):
         return False
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

@@ -59,13 +59,18 @@ def test_auto_precision_follows_the_hardware_and_explicit_choices_win(monkeypatc
 
 
 def test_cpu_bf16_detection_reads_the_instruction_flags(monkeypatch):
-    assert not runtime.cpu_has_fast_bf16(frozenset({"avx2", "avx512f"}))
+    assert not runtime.cpu_has_fast_bf16(False)  # e.g. avx2/avx512f without bf16
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
-    assert runtime.cpu_has_fast_bf16(frozenset({"avx512f", "avx512_bf16"}))
-    assert runtime.cpu_has_fast_bf16(frozenset({"amx_bf16"}))
+    assert runtime.cpu_has_fast_bf16(True)
+    for avx512_bf16, amx in ((True, False), (False, True), (False, False)):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v)
+        assert runtime.cpu_bf16_instructions() == (avx512_bf16 or amx)
+        assert runtime.cpu_has_fast_bf16() == (avx512_bf16 or amx)
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
-    assert not runtime.cpu_has_fast_bf16(frozenset({"avx512_bf16"}))  # oneDNN cannot use them
-    assert isinstance(runtime.cpu_flags(), frozenset)
+    assert not runtime.cpu_has_fast_bf16(True)  # oneDNN cannot use them
+    monkeypatch.undo()
+    assert isinstance(runtime.cpu_bf16_instructions(), bool)
 
 
 def test_the_cli_offers_the_engines_precisions():
