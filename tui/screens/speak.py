@@ -294,8 +294,8 @@ computer are shown. When pretrained model files are missing, ctrl+g downloads th
             return
         self.synth = synth
         self.loaded_voice = name
-        how = getattr(getattr(synth, "models", None), "precision", "")
-        how = f", {how}" if isinstance(how, str) and how else ""
+        precision = getattr(getattr(synth, "models", None), "precision", None)  # test fakes have none
+        how = f", {precision}" if precision else ""
         self.set_state("ready", f"Ready: {name} (models loaded in {seconds:.1f} s{how}). ctrl+r speaks.")
 
     def _load_failed(self, name: str, message: str) -> None:
