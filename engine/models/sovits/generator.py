@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from engine.models.sovits.commons import LRELU_SLOPE, remove_weight_norm, weight_norm
-from engine.models.sovits.modules import ResBlock1, WeightCache, conv_any, fast_path_applies
+from engine.models.sovits.modules import FastSwitch, ResBlock1, conv_any
 
 StageMode = Literal["bf16", "mixed", "fp32"]
 
@@ -65,7 +65,7 @@ def _resblock_radius(block: ResBlock1) -> int:
     return sum(c1.padding[0] + c2.padding[0] for c1, c2 in zip(block.convs1, block.convs2, strict=True))
 
 
-class Generator(nn.Module):
+class Generator(FastSwitch, nn.Module):
     """conv_pre (+ cond) -> per stage [lrelu, transposed conv, mean of ResBlock1s] -> conv_post, tanh."""
 
     def __init__(
@@ -101,14 +101,14 @@ class Generator(nn.Module):
         self.conv_post = nn.Conv1d(ch, 1, 7, 1, padding=3, bias=False)
         if gin_channels:
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
-        self._fast: FastPlan | None = None
-        self._weights = WeightCache()
+        self._init_fast()
+        self._plan: FastPlan | None = None  # the fast path's plan while it is on
 
     # ---------------------------------------------------------------------------------- fast CPU path
     @property
     def fast_plan(self) -> FastPlan | None:
         """The fast path's plan, or None when it is off."""
-        return self._fast
+        return self._plan if self._fast else None
 
     def enable_fast(self, plan: FastPlan | None = None) -> None:
         """Use the bf16/tiled inference path (CPU, fp32 model, no grad, eval mode); default plan if None."""
@@ -119,20 +119,12 @@ class Generator(nn.Module):
             raise ValueError(f"need one of 'bf16', 'mixed', 'fp32' for each of {self.num_upsamples} stages")
         if plan.tile_from is not None and not 0 <= plan.tile_from < self.num_upsamples:
             raise ValueError(f"tile_from must be in [0, {self.num_upsamples})")
-        self._fast = plan
-        self._weights.clear()
-
-    def disable_fast(self) -> None:
-        """Back to the fp32 forward; drops the weight copies."""
-        self._fast = None
-        self._weights.clear()
-
-    def _use_fast(self, x: torch.Tensor) -> bool:
-        return self._fast is not None and fast_path_applies(self, x)
+        self._plan = plan
+        super().enable_fast()
 
     def _stage_fast(self, i: int, x: torch.Tensor, mode: StageMode) -> torch.Tensor:
-        assert self._fast is not None
-        if x.dim() == 4 and i >= self._fast.channels_last:
+        assert self._plan is not None
+        if x.dim() == 4 and i >= self._plan.channels_last:
             x = x.squeeze(2).contiguous()
         conv_dtype = torch.float32 if mode == "fp32" else torch.bfloat16
         res_dtype = torch.bfloat16 if mode == "bf16" else torch.float32
@@ -160,9 +152,9 @@ class Generator(nn.Module):
         return xs.div_(self.num_kernels)
 
     def _tail(self, x: torch.Tensor, start: int) -> torch.Tensor:
-        assert self._fast is not None
+        assert self._plan is not None
         for i in range(start, self.num_upsamples):
-            x = self._stage_fast(i, x, self._fast.modes[i])
+            x = self._stage_fast(i, x, self._plan.modes[i])
         xt = F.leaky_relu(x.float())
         w, b = self._weights.get(self.conv_post, torch.float32, x.dim() == 4)
         return torch.tanh(conv_any(xt, w, b, self.conv_post))
@@ -195,7 +187,7 @@ class Generator(nn.Module):
         return torch.cat(pieces, dim=-1)
 
     def _forward_fast(self, x: torch.Tensor, g: torch.Tensor | None) -> torch.Tensor:
-        plan = self._fast
+        plan = self._plan
         assert plan is not None
         x = self.conv_pre(x)
         if g is not None:  # a matmul: a [B, gin, 1] conv input takes oneDNN's slow path
